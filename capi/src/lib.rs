@@ -1,0 +1,2 @@
+//! Placeholder: built out by a later issue.
+#![no_std]

@@ -1,0 +1,289 @@
+//! Bounded lists that decode without allocation: the decoder validates the
+//! whole list once and keeps the borrowed encoding; iteration re-reads it.
+//! Lists built by a caller for encoding borrow the caller's slice.
+
+use super::version::{VersionRange, check_follows};
+use crate::cbor::{Encoder, Reader, Sink, len_u64};
+use crate::error::{Detail, Error, ErrorCode, Result};
+use crate::ident::{Ident, MAX_IDENT_LEN, read_ident};
+
+#[derive(Clone, Copy, Debug)]
+enum Repr<'a, T: 'a> {
+    /// Validated canonical encoding of the items (after the array head).
+    Encoded { items: &'a [u8], len: usize },
+    /// A caller's slice, validated when the list was made.
+    Slice(&'a [T]),
+    /// Exactly one item (a header's codec or version seen as a list).
+    One(T),
+}
+
+/// Canonical order of identifiers: the order of their CBOR encodings, which
+/// for text strings is length first, then bytes.
+fn ident_order(a: &Ident<'_>, b: &Ident<'_>) -> core::cmp::Ordering {
+    (a.as_str().len(), a.as_str().as_bytes()).cmp(&(b.as_str().len(), b.as_str().as_bytes()))
+}
+
+/// A strictly increasing set of identifiers (features, codecs).
+#[derive(Clone, Copy, Debug)]
+pub struct IdentList<'a> {
+    repr: Repr<'a, Ident<'a>>,
+}
+
+impl<'a> IdentList<'a> {
+    /// The empty list.
+    pub const EMPTY: IdentList<'static> = IdentList { repr: Repr::Slice(&[]) };
+
+    /// The list holding just `ident`.
+    #[must_use]
+    pub const fn single(ident: Ident<'a>) -> Self {
+        Self { repr: Repr::One(ident) }
+    }
+
+    /// A list over `items`, which must be strictly increasing in canonical
+    /// order (length first, then bytes) and at most `max` long.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorCode::ListNotSorted`] (offset = index of the offending item)
+    /// or [`ErrorCode::LengthOverLimit`].
+    pub fn from_slice(items: &'a [Ident<'a>], max: usize) -> Result<Self> {
+        if items.len() > max {
+            return Err(Error::new(ErrorCode::LengthOverLimit, 0)
+                .with_detail(Detail::Limit { limit: len_u64(max), found: len_u64(items.len()) }));
+        }
+        for (i, pair) in items.windows(2).enumerate() {
+            if let [a, b] = pair
+                && ident_order(a, b) != core::cmp::Ordering::Less
+            {
+                return Err(Error::new(ErrorCode::ListNotSorted, len_u64(i.saturating_add(1))));
+            }
+        }
+        Ok(Self { repr: Repr::Slice(items) })
+    }
+
+    pub(crate) fn decode(r: &mut Reader<'a>, max: u64) -> Result<Self> {
+        let count = r.read_array(max)?;
+        let start = r.position();
+        let mut prev: Option<Ident<'a>> = None;
+        for _ in 0..count {
+            let at = r.offset();
+            let ident = read_ident(r)?;
+            if let Some(p) = prev
+                && ident_order(&p, &ident) != core::cmp::Ordering::Less
+            {
+                return Err(Error::new(ErrorCode::ListNotSorted, at));
+            }
+            prev = Some(ident);
+        }
+        let items = r.consumed_since(start);
+        let len = usize::try_from(count).unwrap_or(usize::MAX);
+        Ok(Self { repr: Repr::Encoded { items, len } })
+    }
+
+    pub(crate) fn encode<S: Sink>(&self, e: &mut Encoder<S>) -> Result<()> {
+        e.array(len_u64(self.len()))?;
+        for ident in self.iter() {
+            e.text(ident.as_str())?;
+        }
+        Ok(())
+    }
+
+    /// Number of identifiers.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        match self.repr {
+            Repr::Encoded { len, .. } => len,
+            Repr::Slice(s) => s.len(),
+            Repr::One(_) => 1,
+        }
+    }
+
+    /// True for the empty list.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The identifiers, in canonical order.
+    #[must_use]
+    pub fn iter(&self) -> IdentIter<'a> {
+        match self.repr {
+            Repr::Encoded { items, .. } => IdentIter::Encoded(Reader::new(items)),
+            Repr::Slice(s) => IdentIter::Slice(s.iter()),
+            Repr::One(i) => IdentIter::One(Some(i)),
+        }
+    }
+
+    /// True when `ident` is in the list (byte equality).
+    #[must_use]
+    pub fn contains(&self, ident: Ident<'_>) -> bool {
+        self.iter().any(|i| i.as_str() == ident.as_str())
+    }
+}
+
+impl PartialEq for IdentList<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().zip(other.iter()).all(|(a, b)| a == b)
+    }
+}
+
+impl Eq for IdentList<'_> {}
+
+/// Iterator over an [`IdentList`].
+#[derive(Clone, Debug)]
+pub enum IdentIter<'a> {
+    /// Over a validated encoding.
+    #[doc(hidden)]
+    Encoded(Reader<'a>),
+    /// Over a caller's slice.
+    #[doc(hidden)]
+    Slice(core::slice::Iter<'a, Ident<'a>>),
+    /// Over one item.
+    #[doc(hidden)]
+    One(Option<Ident<'a>>),
+}
+
+impl<'a> Iterator for IdentIter<'a> {
+    type Item = Ident<'a>;
+
+    fn next(&mut self) -> Option<Ident<'a>> {
+        match self {
+            // The encoding was validated when the list was decoded, so these
+            // reads cannot fail; if they did, iteration would just stop.
+            IdentIter::Encoded(r) if !r.at_end() => {
+                r.read_text(len_u64(MAX_IDENT_LEN)).ok().and_then(|t| Ident::new(t).ok())
+            }
+            IdentIter::Encoded(_) => None,
+            IdentIter::Slice(it) => it.next().copied(),
+            IdentIter::One(i) => i.take(),
+        }
+    }
+}
+
+/// A sorted, disjoint set of version ranges.
+#[derive(Clone, Copy, Debug)]
+pub struct VersionRanges<'a> {
+    repr: Repr<'a, VersionRange>,
+}
+
+impl<'a> VersionRanges<'a> {
+    /// The set holding just `range`.
+    #[must_use]
+    pub const fn single(range: VersionRange) -> Self {
+        Self { repr: Repr::One(range) }
+    }
+
+    /// Ranges over `items`, sorted and disjoint, at least one, at most `max`.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorCode::ListNotSorted`] for overlapping or unsorted ranges,
+    /// [`ErrorCode::LengthOverLimit`] for an empty or too long list.
+    pub fn from_slice(items: &'a [VersionRange], max: usize) -> Result<Self> {
+        if items.is_empty() || items.len() > max {
+            return Err(Error::new(ErrorCode::LengthOverLimit, 0)
+                .with_detail(Detail::Limit { limit: len_u64(max), found: len_u64(items.len()) }));
+        }
+        let mut prev = None;
+        for (i, r) in items.iter().enumerate() {
+            check_follows(prev, *r, len_u64(i))?;
+            prev = Some(*r);
+        }
+        Ok(Self { repr: Repr::Slice(items) })
+    }
+
+    pub(crate) fn decode(r: &mut Reader<'a>, max: u64) -> Result<Self> {
+        let at = r.offset();
+        let count = r.read_array(max)?;
+        if count == 0 {
+            return Err(Error::new(ErrorCode::LengthOverLimit, at)
+                .with_detail(Detail::Limit { limit: max, found: 0 }));
+        }
+        let start = r.position();
+        let mut prev = None;
+        for _ in 0..count {
+            let at = r.offset();
+            let range = VersionRange::decode(r)?;
+            check_follows(prev, range, at)?;
+            prev = Some(range);
+        }
+        let items = r.consumed_since(start);
+        let len = usize::try_from(count).unwrap_or(usize::MAX);
+        Ok(Self { repr: Repr::Encoded { items, len } })
+    }
+
+    pub(crate) fn encode<S: Sink>(&self, e: &mut Encoder<S>) -> Result<()> {
+        e.array(len_u64(self.len()))?;
+        for range in self.iter() {
+            range.encode(e)?;
+        }
+        Ok(())
+    }
+
+    /// Number of ranges.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        match self.repr {
+            Repr::Encoded { len, .. } => len,
+            Repr::Slice(s) => s.len(),
+            Repr::One(_) => 1,
+        }
+    }
+
+    /// Always false for a valid set (it holds at least one range).
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The ranges, lowest first.
+    #[must_use]
+    pub fn iter(&self) -> RangeIter<'a> {
+        match self.repr {
+            Repr::Encoded { items, .. } => RangeIter::Encoded(Reader::new(items)),
+            Repr::Slice(s) => RangeIter::Slice(s.iter()),
+            Repr::One(r) => RangeIter::One(Some(r)),
+        }
+    }
+
+    /// True when some range contains `v`.
+    #[must_use]
+    pub fn contains(&self, v: super::StateVersion) -> bool {
+        self.iter().any(|r| r.contains(v))
+    }
+}
+
+impl PartialEq for VersionRanges<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().zip(other.iter()).all(|(a, b)| a == b)
+    }
+}
+
+impl Eq for VersionRanges<'_> {}
+
+/// Iterator over [`VersionRanges`].
+#[derive(Clone, Debug)]
+pub enum RangeIter<'a> {
+    /// Over a validated encoding.
+    #[doc(hidden)]
+    Encoded(Reader<'a>),
+    /// Over a caller's slice.
+    #[doc(hidden)]
+    Slice(core::slice::Iter<'a, VersionRange>),
+    /// Over one item.
+    #[doc(hidden)]
+    One(Option<VersionRange>),
+}
+
+impl Iterator for RangeIter<'_> {
+    type Item = VersionRange;
+
+    fn next(&mut self) -> Option<VersionRange> {
+        match self {
+            RangeIter::Encoded(r) if !r.at_end() => VersionRange::decode(r).ok(),
+            RangeIter::Encoded(_) => None,
+            RangeIter::Slice(it) => it.next().copied(),
+            RangeIter::One(r) => r.take(),
+        }
+    }
+}

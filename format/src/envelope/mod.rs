@@ -1,0 +1,101 @@
+//! The migseal v1 envelope: records, their fields, the seal, the device
+//! descriptor, and the exact bytes that are hashed and signed.
+//!
+//! A stream is `header-record chunk-record* seal-record`, each record one
+//! canonical CBOR data item (spec §3). This module decodes and encodes the
+//! records; the verifier crate decides what they mean together.
+
+mod config;
+mod descriptor;
+mod digest;
+mod header;
+mod lists;
+mod record;
+mod seal;
+mod version;
+
+pub use config::{MAX_CONFIG_LEN, ShellConfig};
+pub use descriptor::{Descriptor, Role};
+pub use digest::{
+    CHAIN_INPUT_LEN, CHUNK_PREFIX_LEN, DIGEST_LEN, DOMAIN_CHAIN, DOMAIN_CHUNK, DOMAIN_HEADER, DOMAIN_IMAGE,
+    DOMAIN_KEY_ID, Digest, IMAGE_INPUT_LEN, chain_input, chunk_prefix, image_input,
+};
+pub use header::{DeviceIdentity, Header, KeyId, SessionNonce};
+pub use lists::{IdentIter, IdentList, RangeIter, VersionRanges};
+pub use record::{CHUNK_HEAD_MAX_LEN, ChunkHead, RecordType, peek_record_type};
+pub use seal::{
+    ALG_ED25519, CONTENT_TYPE, PROTECTED_LEN, SEAL_RECORD_LEN, SIGNATURE_LEN, Seal, TAG_COSE_SIGN1, TBS_LEN,
+    protected_header,
+};
+pub use version::{StateVersion, VersionRange};
+
+/// The only format version this crate reads and writes.
+pub const FORMAT_VERSION: i64 = 1;
+/// Length of a key id.
+pub const KEY_ID_LEN: usize = 32;
+/// Shortest session nonce.
+pub const MIN_NONCE_LEN: usize = 16;
+/// Longest session nonce.
+pub const MAX_NONCE_LEN: usize = 64;
+/// Most features in a header or descriptor.
+pub const MAX_FEATURES: u64 = 32;
+/// Most codecs in a descriptor.
+pub const MAX_CODECS: u64 = 8;
+/// Most version ranges in a descriptor.
+pub const MAX_VERSION_RANGES: u64 = 16;
+/// Largest header record, in bytes: the format's hard bound, which a policy
+/// may lower but never raise. The verifier's header buffer has this size.
+pub const MAX_HEADER_LEN: usize = 4096;
+/// Largest chunk payload the format allows (1 GiB); policies default lower.
+pub const MAX_CHUNK_LEN: u64 = 1 << 30;
+
+/// Map keys of the header (spec §4.2).
+pub mod header_key {
+    /// Format version (uint, 1).
+    pub const FORMAT_VERSION: u64 = 1;
+    /// Vendor identifier.
+    pub const VENDOR: u64 = 2;
+    /// Device API identifier.
+    pub const DEVICE_API: u64 = 3;
+    /// Device type identifier.
+    pub const DEVICE_TYPE: u64 = 4;
+    /// State version `[major, minor]`.
+    pub const STATE_VERSION: u64 = 5;
+    /// Features the state depends on.
+    pub const FEATURES: u64 = 6;
+    /// Shell-device configuration (optional).
+    pub const CONFIG: u64 = 7;
+    /// Payload codec identifier.
+    pub const CODEC: u64 = 8;
+    /// Security version number.
+    pub const SECURITY_VERSION: u64 = 9;
+    /// Session nonce (optional).
+    pub const SESSION: u64 = 10;
+    /// Subject (optional).
+    pub const SUBJECT: u64 = 11;
+    /// Signing key id.
+    pub const KEY_ID: u64 = 12;
+}
+
+/// Map keys of the device descriptor (spec §6). Shared fields use the
+/// header's numbers.
+pub mod descriptor_key {
+    /// Format version (uint, 1).
+    pub const FORMAT_VERSION: u64 = 1;
+    /// Vendor identifier.
+    pub const VENDOR: u64 = 2;
+    /// Device API identifier.
+    pub const DEVICE_API: u64 = 3;
+    /// Device type identifier.
+    pub const DEVICE_TYPE: u64 = 4;
+    /// State version ranges.
+    pub const VERSIONS: u64 = 5;
+    /// Features (source: depended on; destination: supported).
+    pub const FEATURES: u64 = 6;
+    /// Shell-device configuration (optional).
+    pub const CONFIG: u64 = 7;
+    /// Codecs (source: can emit; destination: can decode).
+    pub const CODECS: u64 = 8;
+    /// Role: 0 source, 1 destination.
+    pub const ROLE: u64 = 9;
+}
