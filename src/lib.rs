@@ -1,1 +1,20 @@
-//! stub
+//! # migseal
+//!
+//! The userspace Rust API of migseal: sealed, canonical migration envelopes
+//! for assigned devices (VFIO mediated devices, vendor variant drivers,
+//! vfio-ccw / vfio-ap shell devices).
+//!
+//! - [`format`]: canonical CBOR and the v1 envelope (`no_std`).
+//! - [`verifier`]: compatibility check, policy, streaming verifier, sealer
+//!   (`no_std`).
+//! - [`policy_file`]: the human-editable JSON policy.
+//! - [`samples`]: public test keys, sample images, descriptors.
+//! - [`vectors`]: the deterministic generator of `spec/vectors`.
+#![forbid(unsafe_code)]
+
+pub use migseal_format as format;
+pub use migseal_verifier as verifier;
+
+pub mod policy_file;
+pub mod samples;
+pub mod vectors;

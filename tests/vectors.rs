@@ -1,0 +1,115 @@
+//! Every vector in spec/vectors gives its indexed verdict, through the
+//! streaming verifier fed 1 byte, 7 bytes and whole, and through the
+//! whole-image API; and the committed vectors are exactly what the
+//! generator makes.
+
+use std::path::{Path, PathBuf};
+
+use migseal::format::cbor;
+use migseal::format::envelope::Descriptor;
+use migseal::policy_file::PolicyFile;
+use migseal::verifier::{Policy, Verifier, verify_image};
+use serde_json::Value;
+
+fn dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("spec/vectors")
+}
+
+fn read(rel: &str) -> Vec<u8> {
+    std::fs::read(dir().join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+}
+
+fn index() -> Vec<Value> {
+    let text = String::from_utf8(read("index.json")).expect("utf-8 index");
+    let doc: Value = serde_json::from_str(&text).expect("index parses");
+    assert_eq!(doc["format"], "migseal-vectors-v1");
+    doc["vectors"].as_array().expect("vectors array").clone()
+}
+
+/// `Ok(())` or the stable code.
+type Outcome = Result<(), u16>;
+
+fn expected(v: &Value) -> Outcome {
+    match v["expect"]["result"].as_str() {
+        Some("ok") => Ok(()),
+        Some("error") => Err(u16::try_from(v["expect"]["code"].as_u64().expect("code")).expect("u16")),
+        other => panic!("bad expect {other:?}"),
+    }
+}
+
+fn stream(image: &[u8], policy: &Policy<'_>, device: &Descriptor<'_>, fragment: usize) -> Outcome {
+    let mut v = Verifier::new(policy, device);
+    let mut payload = 0u64;
+    for piece in image.chunks(fragment.max(1)) {
+        if let Err(e) = v.feed(piece, |p| payload += p.bytes.len() as u64) {
+            return Err(e.code());
+        }
+    }
+    let verdict = v.finish().map_err(|e| e.code())?;
+    assert_eq!(verdict.payload_len(), payload, "reported payload pieces add up");
+    Ok(())
+}
+
+fn image_outcomes(v: &Value) -> Vec<(String, Outcome)> {
+    let image = read(v["file"].as_str().expect("file"));
+    let device_bytes = read(v["device"].as_str().expect("device"));
+    let device = Descriptor::decode(&device_bytes).expect("device descriptor decodes");
+    let policy_text = String::from_utf8(read(v["policy"].as_str().expect("policy"))).expect("utf-8");
+    let policy = PolicyFile::from_json(&policy_text).expect("policy parses");
+    policy
+        .with_policy(|p| {
+            let mut out = vec![
+                ("stream/1".to_owned(), stream(&image, p, &device, 1)),
+                ("stream/7".to_owned(), stream(&image, p, &device, 7)),
+                ("stream/whole".to_owned(), stream(&image, p, &device, image.len())),
+            ];
+            let whole = verify_image(&image, p, &device).map(|_| ()).map_err(|e| e.code());
+            out.push(("verify_image".to_owned(), whole));
+            out
+        })
+        .expect("policy builds")
+}
+
+#[test]
+fn every_vector_gives_its_expected_verdict() {
+    let vectors = index();
+    assert!(vectors.len() > 60, "the index lists every vector ({})", vectors.len());
+    let mut failures = Vec::new();
+    for v in &vectors {
+        let name = v["name"].as_str().expect("name");
+        let want = expected(v);
+        let outcomes: Vec<(String, Outcome)> = match v["kind"].as_str() {
+            Some("image") => image_outcomes(v),
+            Some("descriptor") => {
+                let bytes = read(v["file"].as_str().expect("file"));
+                vec![("decode".into(), Descriptor::decode(&bytes).map(|_| ()).map_err(|e| e.code().code()))]
+            }
+            Some("cbor") => {
+                let bytes = read(v["file"].as_str().expect("file"));
+                vec![("validate".into(), cbor::validate(&bytes, &[]).map_err(|e| e.code().code()))]
+            }
+            Some("policy") => {
+                let text = String::from_utf8(read(v["file"].as_str().expect("file"))).expect("utf-8");
+                let r = PolicyFile::from_json(&text).expect("json").with_policy(|_| ());
+                vec![("load".into(), r.map_err(|e| e.code().unwrap_or(0)))]
+            }
+            other => panic!("{name}: unknown kind {other:?}"),
+        };
+        for (path, got) in outcomes {
+            if got != want {
+                failures.push(format!("{name} via {path}: expected {want:?}, got {got:?}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
+}
+
+#[test]
+fn committed_vectors_match_the_generator() {
+    let problems = migseal::vectors::generate().check(&dir());
+    assert!(
+        problems.is_empty(),
+        "spec/vectors differs from the generator (run `cargo run --bin migseal-vectors -- --write spec/vectors`):\n{}",
+        problems.join("\n")
+    );
+}

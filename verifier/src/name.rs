@@ -1,0 +1,105 @@
+//! A small inline copy of an identifier or subject, so an error can name
+//! what it found after the input it came from is gone, without allocating.
+
+use core::fmt;
+
+/// Bytes a [`Name`] keeps. Real names (`vfio_ap-passthrough`, a VM UUID)
+/// fit; longer ones are shown cut, with an ellipsis. The bound keeps the
+/// verifier's `Result` small, which matters on a kernel stack.
+pub const NAME_CAPACITY: usize = 40;
+
+/// Up to [`NAME_CAPACITY`] bytes of printable ASCII, copied inline.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Name {
+    bytes: [u8; NAME_CAPACITY],
+    len: u8,
+    cut: bool,
+}
+
+impl Name {
+    /// Copies `s`, cutting it at [`NAME_CAPACITY`] bytes (on a character
+    /// boundary; inputs are ASCII anyway).
+    #[must_use]
+    pub fn new(s: &str) -> Self {
+        let mut n = s.len().min(NAME_CAPACITY);
+        while !s.is_char_boundary(n) {
+            n = n.saturating_sub(1);
+        }
+        let mut bytes = [0u8; NAME_CAPACITY];
+        if let (Some(dst), Some(src)) = (bytes.get_mut(..n), s.as_bytes().get(..n)) {
+            dst.copy_from_slice(src);
+        }
+        Self { bytes, len: u8::try_from(n).unwrap_or(0), cut: n < s.len() }
+    }
+
+    /// The copied text (without the ellipsis of a cut name).
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        let bytes = self.bytes.get(..usize::from(self.len)).unwrap_or(&[]);
+        core::str::from_utf8(bytes).unwrap_or("")
+    }
+}
+
+impl fmt::Display for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())?;
+        if self.cut { f.write_str("…") } else { Ok(()) }
+    }
+}
+
+impl fmt::Debug for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.as_str())
+    }
+}
+
+impl From<migseal_format::Ident<'_>> for Name {
+    fn from(i: migseal_format::Ident<'_>) -> Self {
+        Self::new(i.as_str())
+    }
+}
+
+/// The first 8 bytes of a key id, shown as hex in messages: enough to
+/// find the key in a trust file, small enough to keep errors small.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct KeyIdHex(pub [u8; 8]);
+
+impl KeyIdHex {
+    /// The prefix of `key_id`.
+    #[must_use]
+    pub fn of(key_id: &[u8; 32]) -> Self {
+        let mut prefix = [0u8; 8];
+        if let Some(src) = key_id.get(..8) {
+            prefix.copy_from_slice(src);
+        }
+        Self(prefix)
+    }
+}
+
+impl fmt::Display for KeyIdHex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for b in &self.0 {
+            write!(f, "{b:02x}")?;
+        }
+        f.write_str("…")
+    }
+}
+
+impl fmt::Debug for KeyIdHex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_names_are_cut_visibly() {
+        let n = Name::new("a-very-long-identifier-that-goes-beyond-forty-bytes");
+        assert_eq!(n.as_str().len(), NAME_CAPACITY);
+        assert!(std::format!("{n}").ends_with('…'));
+        assert_eq!(std::format!("{}", Name::new("mtty-2")), "mtty-2");
+    }
+}
