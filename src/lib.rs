@@ -4,7 +4,7 @@
 //! for assigned devices (VFIO mediated devices, vendor variant drivers,
 //! vfio-ccw / vfio-ap shell devices).
 //!
-//! - [`format`]: canonical CBOR and the v1 envelope (`no_std`).
+//! - [`mod@format`]: canonical CBOR and the v1 envelope (`no_std`).
 //! - [`verifier`]: compatibility check, policy, streaming verifier, sealer
 //!   (`no_std`).
 //! - [`policy_file`]: the human-editable JSON policy.

@@ -220,7 +220,8 @@ impl DescriptorSpec {
 pub fn record_ranges(image: &[u8]) -> Vec<std::ops::Range<usize>> {
     use migseal_format::envelope::{ChunkHead, MAX_CHUNK_LEN, RecordType, SEAL_RECORD_LEN, peek_record_type};
     let header_len = migseal_format::cbor::skip_item(image, 0, &[]).expect("header item");
-    let mut out = vec![0..header_len];
+    let mut out = Vec::new();
+    out.push(0..header_len);
     let mut at = header_len;
     while at < image.len() {
         let rest = &image[at..];

@@ -95,6 +95,7 @@ impl VectorSet {
         });
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn simple(
         &mut self,
         kind: &'static str,
