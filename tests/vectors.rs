@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use migseal::format::cbor;
 use migseal::format::envelope::Descriptor;
 use migseal::policy_file::PolicyFile;
-use migseal::verifier::{Policy, Verifier, verify_image};
+use migseal::verifier::{Policy, Verifier, verify_image, verify_image_parallel};
 use serde_json::Value;
 
 fn dir() -> PathBuf {
@@ -63,8 +63,15 @@ fn image_outcomes(v: &Value) -> Vec<(String, Outcome)> {
                 ("stream/7".to_owned(), stream(&image, p, &device, 7)),
                 ("stream/whole".to_owned(), stream(&image, p, &device, image.len())),
             ];
-            let whole = verify_image(&image, p, &device).map(|_| ()).map_err(|e| e.code());
-            out.push(("verify_image".to_owned(), whole));
+            let whole = verify_image(&image, p, &device);
+            let whole_digest = whole.as_ref().ok().map(|v| *v.image_digest());
+            out.push(("verify_image".to_owned(), whole.map(|_| ()).map_err(|e| e.code())));
+            for threads in [1, 2, 3] {
+                let n = std::num::NonZeroUsize::new(threads).expect("non-zero");
+                let par = verify_image_parallel(&image, p, &device, n);
+                assert_eq!(par.as_ref().ok().map(|v| *v.image_digest()), whole_digest, "same image digest");
+                out.push((format!("parallel/{threads}"), par.map(|_| ()).map_err(|e| e.code())));
+            }
             out
         })
         .expect("policy builds")

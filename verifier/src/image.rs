@@ -53,11 +53,27 @@ pub fn verify_image_with<'i, C: Crypto>(
         (*verdict.image_digest(), verdict.chunk_count(), verdict.payload_len());
     // Re-borrow the header from the caller's bytes (identical to the
     // verifier's copy), so it lives as long as the image.
-    let header = Header::decode_record(image.get(..header_len).unwrap_or(&[]), 0)?;
-    Ok(VerifiedImage { image, header, header_len, image_digest, chunk_count, payload_len })
+    VerifiedImage::assemble(image, header_len, image_digest, chunk_count, payload_len)
 }
 
 impl<'i> VerifiedImage<'i> {
+    /// Builds the result once verification succeeded.
+    pub(crate) fn assemble(
+        image: &'i [u8],
+        header_len: usize,
+        image_digest: Digest,
+        chunk_count: u64,
+        payload_len: u64,
+    ) -> Result<Self> {
+        let header = Header::decode_record(image.get(..header_len).unwrap_or(&[]), 0)?;
+        Ok(Self { image, header, header_len, image_digest, chunk_count, payload_len })
+    }
+
+    /// The chunks of `image` after a header of `header_len` bytes.
+    pub(crate) fn chunks_of(image: &'i [u8], header_len: usize, chunk_count: u64) -> Chunks<'i> {
+        Chunks { rest: image.get(header_len..).unwrap_or(&[]), left: chunk_count }
+    }
+
     /// The verified header.
     #[must_use]
     pub const fn header(&self) -> &Header<'i> {
@@ -85,7 +101,7 @@ impl<'i> VerifiedImage<'i> {
     /// The payload chunks, in order, borrowed from the image.
     #[must_use]
     pub fn chunks(&self) -> Chunks<'i> {
-        Chunks { rest: self.image.get(self.header_len..).unwrap_or(&[]), left: self.chunk_count }
+        Self::chunks_of(self.image, self.header_len, self.chunk_count)
     }
 
     /// The payload as one slice, when the image has at most one chunk (no

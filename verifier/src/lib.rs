@@ -27,6 +27,8 @@ mod error;
 mod image;
 mod keys;
 mod name;
+#[cfg(feature = "std")]
+mod parallel;
 mod policy;
 mod sealer;
 mod stream;
@@ -37,6 +39,8 @@ pub use error::{Error, ErrorKind, Result};
 pub use image::{Chunks, VerifiedImage, verify_image, verify_image_with};
 pub use keys::{SealingKey, TrustedKey, key_id};
 pub use name::{KeyIdHex, NAME_CAPACITY, Name};
+#[cfg(feature = "std")]
+pub use parallel::verify_image_parallel;
 pub use policy::{Limits, MinSecurity, Policy};
 pub use sealer::{ChunkHeadBytes, Sealer};
 pub use stream::{Advance, PayloadPiece, Verifier};

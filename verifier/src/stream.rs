@@ -241,20 +241,26 @@ impl<'p, C: Crypto> Verifier<'p, C> {
             State::ChunkData => return Err(incomplete("inside a chunk")),
             State::Seal | State::Failed => return Err(incomplete("inside its seal record")),
         };
-        let sig_at = self.record_start.saturating_add(len_u64(SEAL_RECORD_LEN.saturating_sub(64)));
-        if !signature_s_is_canonical(&seal.signature) {
-            return Err(Error::new(ErrorKind::NonCanonicalSignature, sig_at));
-        }
-        let tbs = Seal::to_be_signed(&self.key_id, &self.image_digest)?;
-        self.crypto.verify_strict(&self.public_key, &tbs, &seal.signature).map_err(|f| {
-            let kind = match f {
-                CryptoFailure::BadSignature => ErrorKind::BadSignature,
-                CryptoFailure::InvalidPublicKey | CryptoFailure::WeakKey => ErrorKind::InvalidPublicKey,
-            };
-            Error::new(kind, sig_at)
-        })?;
+        verify_seal(&self.crypto, &self.public_key, &seal, &self.image_digest, self.record_start)?;
         self.state = State::Verified;
         Ok(())
+    }
+
+    /// Everything the parallel path needs once the structural pass has
+    /// reached the sealed state (chunk digests not yet trusted).
+    #[cfg(feature = "std")]
+    pub(crate) fn sealed_parts(&self) -> Option<SealedParts<'_>> {
+        if self.state != State::Sealed {
+            return None;
+        }
+        Some(SealedParts {
+            header_bytes: self.header.get(..self.header_len)?,
+            public_key: self.public_key,
+            seal: self.seal?,
+            seal_offset: self.record_start,
+            chunk_count: self.next_seq,
+            payload_len: self.total,
+        })
     }
 
     fn advance_inner<'i>(&mut self, input: &'i [u8]) -> Result<Advance<'i>> {
@@ -466,6 +472,40 @@ impl<'p, C: Crypto> Verifier<'p, C> {
         self.state = State::Sealed;
         Ok(take)
     }
+}
+
+/// What the structural pass leaves for the seal check.
+#[cfg(feature = "std")]
+pub(crate) struct SealedParts<'v> {
+    pub(crate) header_bytes: &'v [u8],
+    pub(crate) public_key: [u8; 32],
+    pub(crate) seal: Seal,
+    pub(crate) seal_offset: u64,
+    pub(crate) chunk_count: u64,
+    pub(crate) payload_len: u64,
+}
+
+/// The final step, shared by the streaming and the parallel paths: S must
+/// be canonical, then strict Ed25519 over the `Sig_structure`.
+pub(crate) fn verify_seal<C: Crypto>(
+    crypto: &C,
+    public_key: &[u8; 32],
+    seal: &Seal,
+    image_digest: &Digest,
+    seal_offset: u64,
+) -> Result<()> {
+    let sig_at = seal_offset.saturating_add(len_u64(SEAL_RECORD_LEN.saturating_sub(64)));
+    if !signature_s_is_canonical(&seal.signature) {
+        return Err(Error::new(ErrorKind::NonCanonicalSignature, sig_at));
+    }
+    let tbs = Seal::to_be_signed(&seal.key_id, image_digest)?;
+    crypto.verify_strict(public_key, &tbs, &seal.signature).map_err(|f| {
+        let kind = match f {
+            CryptoFailure::BadSignature => ErrorKind::BadSignature,
+            CryptoFailure::InvalidPublicKey | CryptoFailure::WeakKey => ErrorKind::InvalidPublicKey,
+        };
+        Error::new(kind, sig_at)
+    })
 }
 
 fn order_error(expected: &'static str, found: RecordType, at: u64) -> Error {
