@@ -40,6 +40,7 @@ const STEPS: &[Step] = &[
     },
     Step { name: "doc", why: "documentation builds without warnings", run: doc },
     Step { name: "vectors", why: "spec/vectors are exactly what the generator makes", run: vectors },
+    Step { name: "demo", why: "the README's main job verifies the sample and refuses the cross-vendor image", run: demo },
 ];
 
 fn main() -> ExitCode {
@@ -221,4 +222,32 @@ fn doc(ctx: &Ctx) -> Result<(), String> {
 
 fn vectors(ctx: &Ctx) -> Result<(), String> {
     cargo(ctx, &["run", "-q", "--bin", "migseal-vectors", "--", "--check", "spec/vectors"], &[])
+}
+
+/// The README's two example runs: the sample verifies (exit 0), the
+/// cross-vendor image is refused (exit 1).
+fn demo(ctx: &Ctx) -> Result<(), String> {
+    let example = |image: &str| {
+        let args = [
+            "run",
+            "-q",
+            "--example",
+            "verify",
+            "--",
+            image,
+            "spec/vectors/policies/default.json",
+            "spec/vectors/devices/mtty-2.cbor",
+        ];
+        println!("+ cargo {}", args.join(" "));
+        Command::new("cargo").args(args).current_dir(&ctx.root).status().map_err(|e| format!("cannot run cargo: {e}"))
+    };
+    let ok = example("spec/vectors/images/mtty-2-single-chunk.migseal")?;
+    if !ok.success() {
+        return Err(format!("the valid sample was not verified ({ok})"));
+    }
+    let refused = example("spec/vectors/images/cross-vendor.migseal")?;
+    if refused.code() != Some(1) {
+        return Err(format!("the cross-vendor sample was not refused ({refused})"));
+    }
+    Ok(())
 }
