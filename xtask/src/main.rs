@@ -40,7 +40,11 @@ const STEPS: &[Step] = &[
     },
     Step { name: "doc", why: "documentation builds without warnings", run: doc },
     Step { name: "vectors", why: "spec/vectors are exactly what the generator makes", run: vectors },
-    Step { name: "demo", why: "the README's main job verifies the sample and refuses the cross-vendor image", run: demo },
+    Step {
+        name: "demo",
+        why: "the README's main job verifies the sample and refuses the cross-vendor image",
+        run: demo,
+    },
 ];
 
 fn main() -> ExitCode {
@@ -239,7 +243,11 @@ fn demo(ctx: &Ctx) -> Result<(), String> {
             "spec/vectors/devices/mtty-2.cbor",
         ];
         println!("+ cargo {}", args.join(" "));
-        Command::new("cargo").args(args).current_dir(&ctx.root).status().map_err(|e| format!("cannot run cargo: {e}"))
+        Command::new("cargo")
+            .args(args)
+            .current_dir(&ctx.root)
+            .status()
+            .map_err(|e| format!("cannot run cargo: {e}"))
     };
     let ok = example("spec/vectors/images/mtty-2-single-chunk.migseal")?;
     if !ok.success() {
