@@ -1,2 +1,62 @@
-//! Placeholder: built out by a later issue.
-#![no_std]
+//! # migseal C ABI
+//!
+//! The streaming verifier and the compatibility check for C callers
+//! (QEMU, libvirt, C drivers), in caller-provided memory: nothing here
+//! allocates. The header is `capi/include/migseal.h`, generated from this
+//! crate by cbindgen (`tests/header.rs` fails when it is stale; run it
+//! with `MIGSEAL_BLESS=1` to regenerate).
+//!
+//! ```c
+//! migseal_policy *p;   void *pm = aligned_alloc(migseal_policy_align(), migseal_policy_size());
+//! migseal_policy_init(pm, migseal_policy_size(), &p);
+//! migseal_policy_add_trusted_key(p, pk, "linux", NULL, 0);
+//! migseal_verifier *v; void *vm = aligned_alloc(migseal_verifier_align(), migseal_verifier_size());
+//! migseal_verifier_init(vm, migseal_verifier_size(), p, dev_cbor, dev_len, &v);
+//! while ((n = read(fd, buf, sizeof buf)) > 0)
+//!     for (size_t off = 0; off < n; off += step.consumed) {
+//!         if (migseal_verifier_advance(v, buf + off, n - off, &step) != MIGSEAL_OK) goto refused;
+//!         stage(buf + off + step.payload_start, step.payload_len);
+//!     }
+//! if (migseal_verifier_finish(v, &verdict) == MIGSEAL_OK) restore(staged);
+//! migseal_verifier_drop(v);
+//! ```
+//!
+//! Lifetimes: a verifier borrows its policy and the descriptor bytes until
+//! `migseal_verifier_drop`, and must not be moved; see the verifier module.
+//! Thread safety: one verifier is used by one thread at a time; a policy
+//! may be shared by verifiers on several threads once built (it is
+//! read-only while in use).
+//!
+//! This is the only crate of the workspace with `unsafe`; every block
+//! says why it is sound (`clippy::undocumented_unsafe_blocks` is denied).
+
+pub mod compat;
+pub mod policy;
+pub mod status;
+mod util;
+pub mod verifier;
+
+pub use compat::{MIGSEAL_REASON_MESSAGE_LEN, migseal_compat_check, migseal_compat_info, migseal_reason};
+pub use policy::{
+    MIGSEAL_MAX_KEY_TYPES, MIGSEAL_MAX_MIN_SECURITY, MIGSEAL_MAX_REVOKED, MIGSEAL_MAX_TRUSTED_KEYS,
+    migseal_limits, migseal_policy, migseal_policy_add_trusted_key, migseal_policy_align,
+    migseal_policy_init, migseal_policy_min_security, migseal_policy_revoke, migseal_policy_set_limits,
+    migseal_policy_set_session, migseal_policy_set_subject, migseal_policy_size,
+};
+pub use status::{migseal_status, migseal_status_message, migseal_status_name};
+pub use verifier::{
+    migseal_error, migseal_step, migseal_verdict, migseal_verifier, migseal_verifier_advance,
+    migseal_verifier_align, migseal_verifier_drop, migseal_verifier_error, migseal_verifier_finish,
+    migseal_verifier_init, migseal_verifier_message, migseal_verifier_size,
+};
+
+/// The library version, static and NUL-terminated.
+#[unsafe(no_mangle)]
+pub extern "C" fn migseal_version() -> *const core::ffi::c_char {
+    const V: &core::ffi::CStr =
+        match core::ffi::CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes()) {
+            Ok(v) => v,
+            Err(_) => c"unknown",
+        };
+    V.as_ptr()
+}

@@ -235,11 +235,14 @@ fn demo(ctx: &Ctx) -> Result<(), String> {
         let args = [
             "run",
             "-q",
-            "--example",
-            "verify",
+            "-p",
+            "migseal-cli",
             "--",
+            "verify",
             image,
+            "--policy",
             "spec/vectors/policies/default.json",
+            "--device",
             "spec/vectors/devices/mtty-2.cbor",
         ];
         println!("+ cargo {}", args.join(" "));
@@ -254,7 +257,7 @@ fn demo(ctx: &Ctx) -> Result<(), String> {
         return Err(format!("the valid sample was not verified ({ok})"));
     }
     let refused = example("spec/vectors/images/cross-vendor.migseal")?;
-    if refused.code() != Some(1) {
+    if refused.code() != Some(13) {
         return Err(format!("the cross-vendor sample was not refused ({refused})"));
     }
     Ok(())
