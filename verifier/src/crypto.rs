@@ -82,7 +82,7 @@ impl Sha256 for DalekSha256 {
     fn finish(self) -> Digest {
         let out = sha2::Digest::finalize(self.0);
         let mut digest = [0u8; DIGEST_LEN];
-        digest.copy_from_slice(out.as_slice());
+        migseal_format::bytes::copy_prefix(&mut digest, out.as_slice());
         digest
     }
 }

@@ -4,6 +4,8 @@
 
 use migseal_format::envelope::{ChunkHead, Descriptor, Digest, Header, MAX_CHUNK_LEN};
 
+use migseal_format::bytes::copy_prefix;
+
 use crate::crypto::{Crypto, Dalek};
 use crate::error::{Error, ErrorKind, Result};
 use crate::policy::Policy;
@@ -139,7 +141,7 @@ impl<'i> VerifiedImage<'i> {
                     0,
                 )
             })?;
-            dst.copy_from_slice(chunk);
+            copy_prefix(dst, chunk);
             at = end;
         }
         let bytes = buf.get(..at).unwrap_or(&[]);

@@ -27,7 +27,7 @@ impl Name {
         }
         let mut bytes = [0u8; NAME_CAPACITY];
         if let (Some(dst), Some(src)) = (bytes.get_mut(..n), s.as_bytes().get(..n)) {
-            dst.copy_from_slice(src);
+            migseal_format::bytes::copy_prefix(dst, src);
         }
         Self { bytes, len: u8::try_from(n).unwrap_or(0), cut: n < s.len() }
     }
@@ -70,7 +70,7 @@ impl KeyIdHex {
     pub fn of(key_id: &[u8; 32]) -> Self {
         let mut prefix = [0u8; 8];
         if let Some(src) = key_id.get(..8) {
-            prefix.copy_from_slice(src);
+            migseal_format::bytes::copy_prefix(&mut prefix, src);
         }
         Self(prefix)
     }

@@ -16,6 +16,7 @@
 //!  any state ──error──▶ Failed (sticky: every later call returns the error)
 //! ```
 
+use migseal_format::bytes::copy_prefix;
 use migseal_format::cbor::{len_u64, skip_item};
 use migseal_format::envelope::{
     ChunkHead, DOMAIN_HEADER, Descriptor, Digest, Header, KeyId, MAX_CHUNK_LEN, MAX_HEADER_LEN, RecordType,
@@ -306,7 +307,7 @@ impl<'p, C: Crypto> Verifier<'p, C> {
         let take = limit.saturating_sub(old).min(rest.len());
         let end = old.saturating_add(take);
         if let (Some(dst), Some(src)) = (self.header.get_mut(old..end), rest.get(..take)) {
-            dst.copy_from_slice(src);
+            copy_prefix(dst, src);
         }
         self.header_len = end;
         let buf = self.header.get(..end).unwrap_or(&[]);
@@ -451,7 +452,7 @@ impl<'p, C: Crypto> Verifier<'p, C> {
         let take = SEAL_RECORD_LEN.saturating_sub(old).min(rest.len());
         let end = old.saturating_add(take);
         if let (Some(dst), Some(src)) = (self.record.get_mut(old..end), rest.get(..take)) {
-            dst.copy_from_slice(src);
+            copy_prefix(dst, src);
         }
         self.record_len = end;
         if end < SEAL_RECORD_LEN {

@@ -3,6 +3,8 @@
 //! machine lacks, then runs every check in order and stops at the first
 //! failure.
 
+mod probe;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
@@ -37,6 +39,11 @@ const STEPS: &[Step] = &[
         name: "nostd",
         why: "kernel-side builds: x86_64-unknown-none (+ build-std, kernel flags), thumbv7em",
         run: nostd,
+    },
+    Step {
+        name: "probe",
+        why: "kernel-grade proof: no reachable panic in migseal's code; dependency sites allowlisted",
+        run: probe::probe,
     },
     Step { name: "doc", why: "documentation builds without warnings", run: doc },
     Step { name: "vectors", why: "spec/vectors are exactly what the generator makes", run: vectors },

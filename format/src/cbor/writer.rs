@@ -62,7 +62,7 @@ impl Sink for SliceSink<'_> {
                 found: len_u64(self.len.saturating_add(bytes.len())),
             })
         })?;
-        dst.copy_from_slice(bytes);
+        crate::bytes::copy_prefix(dst, bytes);
         self.len = end.unwrap_or(self.len);
         Ok(())
     }

@@ -63,7 +63,7 @@ fn concat(out: &mut [u8], parts: &[&[u8]]) {
     for part in parts {
         let end = at.saturating_add(part.len());
         if let Some(dst) = out.get_mut(at..end) {
-            dst.copy_from_slice(part);
+            crate::bytes::copy_prefix(dst, part);
         }
         at = end;
     }

@@ -156,7 +156,7 @@ impl ChunkHead {
             let n = encode_head(major, arg, &mut head);
             let next = end.saturating_add(n);
             let dst = buf.get_mut(end..next).ok_or(Error::new(ErrorCode::BufferTooSmall, 0))?;
-            dst.copy_from_slice(head.get(..n).unwrap_or(&[]));
+            crate::bytes::copy_prefix(dst, head.get(..n).unwrap_or(&[]));
             end = next;
         }
         Ok((buf, end))

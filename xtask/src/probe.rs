@@ -1,0 +1,259 @@
+//! The kernel-grade proof (`cargo xtask ci --only probe`).
+//!
+//! 1. The probe (probe/, a `no_std`, `no_main` binary for
+//!    x86_64-unknown-none with overflow checks on) is built with a
+//!    stand-in crypto provider, as a kernel would plug in its own. Its
+//!    panic handler calls an undefined symbol, so the build links only if
+//!    no panic in migseal's code is reachable. It is linked twice: on
+//!    stable, and on nightly with `-Zbuild-std=core --cfg no_fp_fmt_parse`.
+//! 2. With the default RustCrypto/dalek provider, dependency code keeps
+//!    reachable panic sites (curve25519-dalek's limb arithmetic under
+//!    overflow checks, table lookups). The optimised, fat-LTO LLVM IR is
+//!    read; every call to a panic entry point is resolved to the
+//!    `core::panic::Location` it passes, and each site must be in
+//!    probe/allowlist.txt with its reason. A site in migseal's own crates
+//!    fails regardless.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::Path;
+
+use crate::{Ctx, cargo};
+
+const PROBE_FLAGS: &str =
+    r#"-Coverflow-checks=on --cfg curve25519_dalek_backend="serial" --cfg sha2_backend="soft""#;
+const PROBE_KERNEL_FLAGS: &str = r#"-Coverflow-checks=on --cfg no_fp_fmt_parse --cfg curve25519_dalek_backend="serial" --cfg sha2_backend="soft""#;
+
+pub fn probe(ctx: &Ctx) -> Result<(), String> {
+    let manifest = "probe/Cargo.toml";
+    let common = ["--manifest-path", manifest, "--release", "--target", "x86_64-unknown-none"];
+
+    let mut a = vec!["build", "-q"];
+    a.extend(common);
+    a.extend(["--features", "host-crypto"]);
+    cargo(ctx, &a, &[("RUSTFLAGS", PROBE_FLAGS)])
+        .map_err(|e| format!("{e}\nthe host-crypto probe did not link: a panic in migseal's code is reachable (the linker names migseal_probe_panic_is_reachable); run this step to list the sites"))?;
+    let mut a = vec!["+nightly", "build", "-q", "-Zbuild-std=core", "--target-dir", "probe/target/build-std"];
+    a.extend(common);
+    a.extend(["--features", "host-crypto"]);
+    cargo(ctx, &a, &[("RUSTFLAGS", PROBE_KERNEL_FLAGS)])?;
+    println!(
+        "host-crypto probe links (stable, and nightly build-std with no_fp_fmt_parse): project panic sites: 0"
+    );
+
+    // The control: one reachable panic must break the link.
+    let mut a = vec!["build", "-q"];
+    a.extend(common);
+    a.extend(["--features", "host-crypto,canary"]);
+    println!("+ cargo {} (must fail to link)", a.join(" "));
+    let canary = std::process::Command::new("cargo")
+        .args(&a)
+        .env("RUSTFLAGS", PROBE_FLAGS)
+        .current_dir(&ctx.root)
+        .output()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    let stderr = String::from_utf8_lossy(&canary.stderr);
+    if canary.status.success() || !stderr.contains("migseal_probe_panic_is_reachable") {
+        return Err(
+            "the canary build (one deliberately reachable panic) linked: the probe cannot see panics".into(),
+        );
+    }
+    println!(
+        "canary with one reachable panic fails to link, naming migseal_probe_panic_is_reachable: the probe works"
+    );
+
+    let deps = ctx.root.join("probe/target/x86_64-unknown-none/release/deps");
+    let mut a = vec!["rustc", "-q"];
+    a.extend(common);
+    a.extend(["--", "--emit=llvm-ir", "-C", "link-arg=--unresolved-symbols=ignore-all"]);
+    cargo(ctx, &a, &[("RUSTFLAGS", PROBE_FLAGS)])?;
+    // Cargo skips an up-to-date build, leaving the IR of the last one:
+    // the newest .ll is the current code's.
+    let ll = std::fs::read_dir(&deps)
+        .map_err(|e| format!("{}: {e}", deps.display()))?
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "ll"))
+        .max_by_key(|e| e.metadata().and_then(|m| m.modified()).ok())
+        .map(|e| e.path())
+        .ok_or("no .ll file was emitted")?;
+    let text = std::fs::read_to_string(&ll).map_err(|e| format!("{}: {e}", ll.display()))?;
+    let sites = panic_sites(&text);
+    let allow = read_allowlist(&ctx.root.join("probe/allowlist.txt"))?;
+
+    let mut problems = Vec::new();
+    let mut used = BTreeSet::new();
+    println!("reachable panic sites with the default (dalek) provider:");
+    for (site, calls) in &sites {
+        let project = site.starts_with("migseal-");
+        match allow.get(site) {
+            Some(reason) if !project => {
+                used.insert(site.clone());
+                println!("  {site} ({calls}x): {reason}");
+            }
+            _ => {
+                println!("  {site} ({calls}x): NOT ALLOWED");
+                problems.push(site.clone());
+            }
+        }
+    }
+    let project_sites = sites.keys().filter(|s| s.starts_with("migseal-")).count();
+    println!("project panic sites: {project_sites}; dependency sites: {}", sites.len() - project_sites);
+    for stale in allow.keys().filter(|k| !used.contains(*k)) {
+        println!("  note: allowlist entry {stale} no longer reachable (remove it)");
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} panic site(s) not in probe/allowlist.txt (or in migseal's own code): {}",
+            problems.len(),
+            problems.join(", ")
+        ))
+    }
+}
+
+/// `crate file:line` → number of calls, for every call to a panic entry
+/// point outside the panic machinery itself.
+fn panic_sites(ll: &str) -> BTreeMap<String, usize> {
+    let globals: HashMap<&str, &str> =
+        ll.lines().filter(|l| l.starts_with('@')).filter_map(|l| l.split_once(" = ")).collect();
+    // Where LTO specialised a panic entry point for constant arguments, the
+    // call passes no location: the clone's body holds it. Collect, per
+    // panic entry point, the locations its body refers to.
+    let mut body_locations: HashMap<&str, BTreeSet<String>> = HashMap::new();
+    let mut current: Option<&str> = None;
+    for line in ll.lines() {
+        if line.starts_with("define ") {
+            current = symbol_after(line, "@").filter(|s| is_panic_entry(s));
+        } else if line.starts_with('}') {
+            current = None;
+        } else if let Some(f) = current
+            && let Some(loc) = location_of(line, &globals)
+        {
+            body_locations.entry(f).or_default().insert(loc);
+        }
+    }
+    let mut sites = BTreeMap::new();
+    let mut in_panic_fn = false;
+    for line in ll.lines() {
+        if line.starts_with("define ") {
+            in_panic_fn = symbol_after(line, "@").is_some_and(is_panic_entry);
+            continue;
+        }
+        if in_panic_fn || !line.contains("call ") || line.trim_start().starts_with(';') {
+            continue;
+        }
+        let Some(callee) = line.split_once("call ").and_then(|(_, rest)| symbol_after(rest, "@")) else {
+            continue;
+        };
+        if !is_panic_entry(callee) {
+            continue;
+        }
+        let from_body = body_locations.get(callee).filter(|l| l.len() == 1).and_then(|l| l.first().cloned());
+        let site = location_of(line, &globals)
+            .or(from_body)
+            .unwrap_or_else(|| format!("<unresolved location> {callee}"));
+        *sites.entry(site).or_insert(0) += 1;
+    }
+    sites
+}
+
+fn is_panic_entry(symbol: &str) -> bool {
+    ["panic", "_fail", "unwrap_failed", "expect_failed"].iter().any(|p| symbol.contains(p))
+        && !symbol.contains("migseal_probe_panic_is_reachable")
+}
+
+/// The identifier after the first `marker` in `s`.
+fn symbol_after<'a>(s: &'a str, marker: &str) -> Option<&'a str> {
+    let start = s.find(marker)? + marker.len();
+    let rest = &s[start..];
+    let end = rest.find(|c: char| !(c.is_ascii_alphanumeric() || "_.$".contains(c))).unwrap_or(rest.len());
+    Some(&rest[..end])
+}
+
+/// Resolves the last `@global` argument of a call that is a
+/// `core::panic::Location` (`<{ ptr @file, [16 x i8] c"len line col" }>`).
+fn location_of(line: &str, globals: &HashMap<&str, &str>) -> Option<String> {
+    let args = line.split_once('(')?.1;
+    let mut names = Vec::new();
+    let mut rest = args;
+    while let Some(name) = symbol_after(rest, "@") {
+        names.push(name);
+        rest = &rest[rest.find('@')? + 1 + name.len()..];
+    }
+    for name in names.iter().rev() {
+        let def = globals.get(format!("@{name}").as_str())?;
+        let Some((_, init)) = def.split_once("<{ ptr @") else { continue };
+        let file_global = symbol_after(init, "")?;
+        let raw = unescape(init.split_once("[16 x i8] c\"")?.1.split_once('"')?.0);
+        let len = usize::try_from(u64::from_le_bytes(raw.get(0..8)?.try_into().ok()?)).ok()?;
+        let line_no = u32::from_le_bytes(raw.get(8..12)?.try_into().ok()?);
+        let file_def = globals.get(format!("@{file_global}").as_str())?;
+        let file_raw = unescape(file_def.split_once("c\"")?.1.split_once('"')?.0);
+        let file = String::from_utf8_lossy(file_raw.get(..len)?).into_owned();
+        return Some(format!("{}:{line_no}", normalise(&file)));
+    }
+    None
+}
+
+/// `…/registry/src/<index>/curve25519-dalek-5.0.0/src/window.rs` →
+/// `curve25519-dalek src/window.rs`; `…/verifier/src/x.rs` →
+/// `migseal-verifier src/x.rs`.
+fn normalise(path: &str) -> String {
+    if let Some((_, after)) = path.split_once("/registry/src/")
+        && let Some((_, crate_path)) = after.split_once('/')
+        && let Some((dir, file)) = crate_path.split_once('/')
+    {
+        let name = dir
+            .rsplit_once('-')
+            .map_or(dir, |(n, v)| if v.starts_with(|c: char| c.is_ascii_digit()) { n } else { dir });
+        return format!("{name} {file}");
+    }
+    for krate in ["format", "verifier", "codecs"] {
+        if let Some((_, file)) = path.split_once(&format!("{krate}/src/")) {
+            return format!("migseal-{krate} src/{file}");
+        }
+    }
+    format!("? {path}")
+}
+
+fn unescape(s: &str) -> Vec<u8> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        // LLVM writes non-printable bytes as `\XX` (and `\` itself as `\5C`).
+        let hex = b.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+        if b[i] == b'\\'
+            && let Some(v) = hex.and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    out
+}
+
+/// `crate file:line  reason` per line; `#` starts a comment line.
+fn read_allowlist(path: &Path) -> Result<BTreeMap<String, String>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut out = BTreeMap::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let mut parts = line.splitn(3, char::is_whitespace);
+        let (Some(krate), Some(site)) = (parts.next(), parts.next()) else {
+            return Err(format!("{}:{}: expected `crate file:line reason`", path.display(), i + 1));
+        };
+        let reason = parts.next().unwrap_or("").trim();
+        if reason.is_empty() {
+            return Err(format!("{}:{}: every allowed site needs a reason", path.display(), i + 1));
+        }
+        out.insert(format!("{krate} {site}"), reason.to_owned());
+    }
+    Ok(out)
+}
