@@ -10,7 +10,15 @@
 //!
 //! Linux does not create threads below PTHREAD_STACK_MIN (16 KiB plus the
 //! TLS size), so a result at that floor means "at most the floor".
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::as_conversions,
+    clippy::cast_precision_loss,
+    clippy::float_arithmetic
+)]
 
 #[path = "../tests/common/mod.rs"]
 mod common;

@@ -7,7 +7,7 @@
 //! temporary in its own slot; the measured peaks are in
 //! `examples/stack_peak.rs` (debug ≈ 40 KiB, release within Linux's 16 KiB
 //! thread minimum, which is also the x86_64 kernel's THREAD_SIZE).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 mod common;
 
