@@ -84,6 +84,45 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code, in numeric order: for tables, bindings and tests that
+    /// must cover them all.
+    pub const ALL: &'static [Self] = &[
+        Self::Truncated,
+        Self::NonShortestHead,
+        Self::IndefiniteLength,
+        Self::ReservedAdditionalInfo,
+        Self::FloatNotAllowed,
+        Self::SimpleValueNotAllowed,
+        Self::TagNotAllowed,
+        Self::InvalidUtf8,
+        Self::MapKeysUnsorted,
+        Self::DuplicateMapKey,
+        Self::NestingTooDeep,
+        Self::LengthOverLimit,
+        Self::TrailingBytes,
+        Self::UnexpectedType,
+        Self::IntegerOutOfRange,
+        Self::StrayBreak,
+        Self::BufferTooSmall,
+        Self::EncoderMisuse,
+        Self::UnknownRecordType,
+        Self::RecordShape,
+        Self::MissingField,
+        Self::UnknownField,
+        Self::UnsupportedFormatVersion,
+        Self::InvalidIdentifier,
+        Self::InvalidFieldLength,
+        Self::ListNotSorted,
+        Self::InvalidVersionRange,
+        Self::InvalidSubject,
+        Self::EmptyChunk,
+        Self::BadProtectedHeader,
+        Self::UnsupportedAlgorithm,
+        Self::BadUnprotectedHeader,
+        Self::PayloadNotDetached,
+        Self::InvalidDescriptor,
+    ];
+
     /// The stable number of this code.
     #[must_use]
     pub const fn code(self) -> u16 {
@@ -385,6 +424,24 @@ pub type Result<T> = core::result::Result<T, Error>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn all_lists_each_code_once_in_order_with_distinct_names() {
+        for pair in ErrorCode::ALL.windows(2) {
+            assert!(pair[0].code() < pair[1].code(), "{:?} before {:?}", pair[0], pair[1]);
+        }
+        for (i, a) in ErrorCode::ALL.iter().enumerate() {
+            for b in ErrorCode::ALL.iter().skip(i + 1) {
+                assert_ne!(a.name(), b.name());
+            }
+        }
+        // 100–117 and 200–215 are dense: strictly increasing codes inside
+        // those ranges, as many as the ranges hold, are all of them.
+        assert!(
+            ErrorCode::ALL.iter().all(|c| (100..=117).contains(&c.code()) || (200..=215).contains(&c.code()))
+        );
+        assert_eq!(ErrorCode::ALL.len(), 18 + 16);
+    }
 
     #[test]
     fn display_names_code_offset_field_and_advice() {

@@ -38,6 +38,19 @@ pub enum CompatCode {
 }
 
 impl CompatCode {
+    /// Every code, in numeric order (also the order of the check's rules,
+    /// after the role rule).
+    pub const ALL: &'static [Self] = &[
+        Self::VendorMismatch,
+        Self::DeviceApiMismatch,
+        Self::DeviceTypeMismatch,
+        Self::VersionUnsupported,
+        Self::FeatureMissing,
+        Self::ConfigMismatch,
+        Self::CodecUnsupported,
+        Self::RoleMismatch,
+    ];
+
     /// The stable number.
     #[must_use]
     pub const fn code(self) -> u16 {
