@@ -2,17 +2,19 @@
 //! hashing, seal, strict Ed25519) completes on a small thread stack.
 //!
 //! A thread that overflows its stack aborts the whole test process, so a
-//! regression (a large array on the stack, unbounded recursion) fails this
-//! test loudly. The budget is per build profile: debug code keeps every
-//! temporary in its own slot; the measured peaks are in
-//! `examples/stack_peak.rs` (debug ≈ 40 KiB, release within Linux's 16 KiB
-//! thread minimum, which is also the x86_64 kernel's THREAD_SIZE).
+//! gross regression (a large array on the stack, unbounded recursion) fails
+//! this test loudly. It is a coarse guard with generous budgets: the exact
+//! peak is measured by stack painting in `probe/stack` (run by `cargo xtask
+//! ci`, which fails when the kernel build's peak exceeds 16 KiB). Measured
+//! there: 14.4 KiB in the kernel configuration (release, serial
+//! curve25519 backend), of which strict Ed25519 takes 9.3 KiB; about
+//! 84 KiB in an unoptimised debug build.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 mod common;
 
-/// Debug builds get 64 KiB, optimised builds 16 KiB.
-const BUDGET: usize = if cfg!(debug_assertions) { 64 * 1024 } else { 16 * 1024 };
+/// Debug builds keep every temporary in its own stack slot.
+const BUDGET: usize = if cfg!(debug_assertions) { 160 * 1024 } else { 32 * 1024 };
 
 #[test]
 fn full_verification_fits_the_stack_budget() {

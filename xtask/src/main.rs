@@ -42,7 +42,7 @@ const STEPS: &[Step] = &[
     },
     Step {
         name: "probe",
-        why: "kernel-grade proof: no reachable panic in migseal's code; dependency sites allowlisted",
+        why: "kernel-grade proof: no reachable panic in migseal's code; dependency sites allowlisted; peak stack",
         run: probe::probe,
     },
     Step { name: "doc", why: "documentation builds without warnings", run: doc },

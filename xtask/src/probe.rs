@@ -17,7 +17,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
-use crate::{Ctx, cargo};
+use crate::{Ctx, NONE_FLAGS, cargo};
 
 const PROBE_FLAGS: &str =
     r#"-Coverflow-checks=on --cfg curve25519_dalek_backend="serial" --cfg sha2_backend="soft""#;
@@ -100,15 +100,38 @@ pub fn probe(ctx: &Ctx) -> Result<(), String> {
     for stale in allow.keys().filter(|k| !used.contains(*k)) {
         println!("  note: allowlist entry {stale} no longer reachable (remove it)");
     }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(format!(
+    if !problems.is_empty() {
+        return Err(format!(
             "{} panic site(s) not in probe/allowlist.txt (or in migseal's own code): {}",
             problems.len(),
             problems.join(", ")
-        ))
+        ));
     }
+    stack(ctx)
+}
+
+/// The kernel's stack on x86_64 (THREAD_SIZE): a verification that needs
+/// more cannot run in a driver's write() or ioctl path.
+const STACK_BUDGET: &str = "16384";
+
+/// Peak stack of a full verification, by stack painting, in the kernel
+/// configuration (release, serial curve25519 backend, soft SHA-256).
+fn stack(ctx: &Ctx) -> Result<(), String> {
+    cargo(
+        ctx,
+        &[
+            "run",
+            "-q",
+            "--release",
+            "--manifest-path",
+            "probe/stack/Cargo.toml",
+            "--target-dir",
+            "probe/target/stack",
+            "--",
+            STACK_BUDGET,
+        ],
+        &[("RUSTFLAGS", NONE_FLAGS)],
+    )
 }
 
 /// `crate file:line` → number of calls, for every call to a panic entry

@@ -47,9 +47,10 @@ pub fn image(chunks: usize) -> (Vec<u8>, [u8; 32]) {
     (out, key.public_key())
 }
 
-/// Verifies `image` streamed in 256-byte fragments with the verifier state
-/// in a `Box` (a kernel keeps it in its own memory, not on the stack).
-pub fn verify(image: &[u8], public_key: [u8; 32]) -> Result<u64, u16> {
+/// Calls `f` with a verifier for the destination of [`image`], trusting
+/// `public_key`, its state in a `Box` (a kernel keeps it in its own memory,
+/// not on the stack).
+pub fn with_verifier<R>(public_key: [u8; 32], f: impl FnOnce(&mut Verifier<'_>) -> R) -> R {
     let codecs = [Ident::new("mtty").unwrap()];
     let device = Descriptor {
         role: Role::Destination,
@@ -62,8 +63,16 @@ pub fn verify(image: &[u8], public_key: [u8; 32]) -> Result<u64, u16> {
     let trusted = [TrustedKey::new(&Dalek, public_key, identity().vendor, IdentList::EMPTY).unwrap()];
     let policy = Policy { trusted: &trusted, ..Policy::default() };
     let mut v = Box::new(Verifier::new(&policy, &device));
-    for fragment in image.chunks(256) {
-        v.feed(fragment, |_| {}).map_err(|e| e.code())?;
-    }
-    v.finish().map(|verdict| verdict.payload_len()).map_err(|e| e.code())
+    f(&mut v)
+}
+
+/// Verifies `image` streamed in 256-byte fragments; the payload length or
+/// the error code.
+pub fn verify(image: &[u8], public_key: [u8; 32]) -> Result<u64, u16> {
+    with_verifier(public_key, |v| {
+        for fragment in image.chunks(256) {
+            v.feed(fragment, |_| {}).map_err(|e| e.code())?;
+        }
+        v.finish().map(|verdict| verdict.payload_len()).map_err(|e| e.code())
+    })
 }
