@@ -427,8 +427,8 @@ mod tests {
 
     #[test]
     fn all_lists_each_code_once_in_order_with_distinct_names() {
-        for pair in ErrorCode::ALL.windows(2) {
-            assert!(pair[0].code() < pair[1].code(), "{:?} before {:?}", pair[0], pair[1]);
+        for (a, b) in ErrorCode::ALL.iter().zip(ErrorCode::ALL.iter().skip(1)) {
+            assert!(a.code() < b.code(), "{a:?} before {b:?}");
         }
         for (i, a) in ErrorCode::ALL.iter().enumerate() {
             for b in ErrorCode::ALL.iter().skip(i + 1) {
