@@ -8,6 +8,9 @@
 //! - [`verifier`]: compatibility check, policy, streaming verifier, sealer
 //!   (`no_std`).
 //! - [`policy_file`]: the human-editable JSON policy.
+//! - [`descriptor_json`]: the human-editable JSON form of a device
+//!   descriptor, converted to and from canonical CBOR.
+//! - [`report_json`]: JSON shapes shared by the CLI and the WASM package.
 //! - [`samples`]: public test keys, sample images, descriptors.
 //! - [`vectors`]: the deterministic generator of `spec/vectors`.
 #![forbid(unsafe_code)]
@@ -15,6 +18,8 @@
 pub use migseal_format as format;
 pub use migseal_verifier as verifier;
 
+pub mod descriptor_json;
 pub mod policy_file;
+pub mod report_json;
 pub mod samples;
 pub mod vectors;

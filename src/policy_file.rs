@@ -155,6 +155,20 @@ impl PolicyFile {
     ///
     /// The first invalid entry.
     pub fn with_policy<R>(&self, f: impl FnOnce(&Policy<'_>) -> R) -> Result<R, PolicyFileError> {
+        let types = self.device_type_lists()?;
+        let parts = self.parts(&types)?;
+        Ok(f(&parts.policy()))
+    }
+
+    /// First of the three steps behind [`PolicyFile::with_policy`], for
+    /// callers that must keep the policy across calls (the WASM streaming
+    /// verifier): each trusted key's device types, validated and in
+    /// canonical order. [`PolicyFile::parts`] borrows them.
+    ///
+    /// # Errors
+    ///
+    /// [`PolicyFileError::Field`] naming the first invalid device type.
+    pub fn device_type_lists(&self) -> Result<Vec<Vec<Ident<'_>>>, PolicyFileError> {
         let mut types: Vec<Vec<Ident<'_>>> = Vec::new();
         for (i, t) in self.trusted.iter().enumerate() {
             let mut list = Vec::new();
@@ -166,8 +180,19 @@ impl PolicyFile {
             list.dedup();
             types.push(list);
         }
+        Ok(types)
+    }
+
+    /// Second step: the trusted keys (each checked, weak keys refused) and
+    /// every other entry, validated; `types` comes from
+    /// [`PolicyFile::device_type_lists`] on the same file.
+    ///
+    /// # Errors
+    ///
+    /// The first invalid entry.
+    pub fn parts<'a>(&'a self, types: &'a [Vec<Ident<'a>>]) -> Result<PolicyParts<'a>, PolicyFileError> {
         let mut trusted = Vec::new();
-        for (i, (t, list)) in self.trusted.iter().zip(&types).enumerate() {
+        for (i, (t, list)) in self.trusted.iter().zip(types).enumerate() {
             let pk = hex32(&t.public_key, &format!("trusted[{i}].public_key"))?;
             let vendor = ident(&t.vendor, &format!("trusted[{i}].vendor"))?;
             let list = IdentList::from_slice(list, usize::try_from(MAX_FEATURES).unwrap_or(32))
@@ -201,11 +226,11 @@ impl PolicyFile {
             .transpose()?;
         let d = Limits::DEFAULT;
         let l = &self.limits;
-        let policy = Policy {
-            trusted: &trusted,
-            revoked: &revoked,
-            min_security: &min_security,
-            session: session.as_deref(),
+        Ok(PolicyParts {
+            trusted,
+            revoked,
+            min_security,
+            session,
             subject: self.subject.as_deref(),
             limits: Limits {
                 max_header_len: l.max_header_len.unwrap_or(d.max_header_len),
@@ -213,7 +238,33 @@ impl PolicyFile {
                 max_chunks: l.max_chunks.unwrap_or(d.max_chunks),
                 max_total_len: l.max_total_len.unwrap_or(d.max_total_len),
             },
-        };
-        Ok(f(&policy))
+        })
+    }
+}
+
+/// A validated policy file's entries, owned where the verifier's
+/// [`Policy`] takes slices: [`PolicyParts::policy`] is the last step.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PolicyParts<'a> {
+    trusted: Vec<TrustedKey<'a>>,
+    revoked: Vec<KeyId>,
+    min_security: Vec<MinSecurity<'a>>,
+    session: Option<Vec<u8>>,
+    subject: Option<&'a str>,
+    limits: Limits,
+}
+
+impl PolicyParts<'_> {
+    /// The policy the verifier takes, borrowing these parts.
+    #[must_use]
+    pub fn policy(&self) -> Policy<'_> {
+        Policy {
+            trusted: &self.trusted,
+            revoked: &self.revoked,
+            min_security: &self.min_security,
+            session: self.session.as_deref(),
+            subject: self.subject,
+            limits: self.limits,
+        }
     }
 }

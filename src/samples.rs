@@ -272,3 +272,166 @@ pub fn destination_for(spec: &HeaderSpec) -> DescriptorSpec {
         codecs: vec![spec.codec.clone()],
     }
 }
+
+/// Realistic device states for the reference codecs: what the sample
+/// images carry instead of filler bytes.
+pub mod states {
+    use migseal_codecs::mtty::{MttyState, Rxtx, SerialPort};
+    use migseal_codecs::vfio_ap::{ApMatrix, Mask};
+    use migseal_codecs::virtio::{
+        CommonCfgField, Features, Part, RecordSpec, VqCfg, VqNotify, encode_records,
+    };
+
+    /// An mtty-2 state in use (the one `codecs/tests/c/mtty_layout.c busy2`
+    /// writes): port 0 at 9600 baud 8N1 with "lo!" waiting in its FIFO,
+    /// port 1 with the divisor latch open and a full, wrapped FIFO.
+    #[must_use]
+    pub fn mtty2_busy() -> MttyState {
+        let mut fifo0 = [0u8; 16];
+        for (d, s) in fifo0.iter_mut().zip(b"hello!") {
+            *d = *s;
+        }
+        let port0 = SerialPort {
+            uart_reg: [0, 0x05, 0, 0x03, 0x0b, 0, 0, 0x5a],
+            rxtx: Rxtx { fifo: fifo0, head: 6, tail: 3, count: 3 },
+            dlab: false,
+            overrun: false,
+            divisor: 12,
+            fcr: 0xc1,
+            max_fifo_size: 16,
+            intr_trigger_level: 1,
+        };
+        let port1 = SerialPort {
+            uart_reg: [0, 0, 0, 0x83, 0, 0, 0, 0],
+            rxtx: Rxtx {
+                fifo: core::array::from_fn(|i| 0xa0u8.wrapping_add(i.to_le_bytes()[0])),
+                head: 7,
+                tail: 7,
+                count: 16,
+            },
+            dlab: true,
+            overrun: true,
+            divisor: 0x0180,
+            fcr: 0x01,
+            max_fifo_size: 16,
+            intr_trigger_level: 1,
+        };
+        MttyState::two(port0, port1)
+    }
+
+    /// An mtty-1 state with one byte echoed back and waiting.
+    #[must_use]
+    pub fn mtty1_echo() -> MttyState {
+        let mut p = SerialPort::reset();
+        p.uart_reg = [0, 0x01, 0, 0x03, 0x03, 0, 0, 0];
+        p.rxtx.fifo[0] = b'>';
+        p.rxtx.head = 1;
+        p.rxtx.count = 1;
+        p.divisor = 1;
+        p.fcr = 0x01;
+        p.intr_trigger_level = 1;
+        MttyState::one(p)
+    }
+
+    /// The bytes of an mtty state.
+    ///
+    /// # Panics
+    ///
+    /// On an invalid state (test tooling).
+    #[allow(clippy::expect_used)]
+    #[must_use]
+    pub fn mtty_bytes(s: &MttyState) -> Vec<u8> {
+        let mut out = vec![0u8; s.kind().data_len()];
+        s.encode_bytes(&mut out).expect("sample state is valid");
+        out
+    }
+
+    /// Device features of the sample virtio-net VF: MAC(5), STATUS(16),
+    /// CTRL_VQ(17), MQ(22), VERSION_1(32), ACCESS_PLATFORM(33).
+    pub const NET_DEV_FEATURES: u64 = (1 << 5) | (1 << 16) | (1 << 17) | (1 << 22) | (1 << 32) | (1 << 33);
+    /// What its driver accepted: all but ACCESS_PLATFORM.
+    pub const NET_DRV_FEATURES: u64 = NET_DEV_FEATURES & !(1 << 33);
+
+    /// A running virtio-net VF: features, 3 queues (rx, tx, ctrl) enabled,
+    /// DRIVER_OK, and its MAC as a device-specific part, in one
+    /// DEVICE_DATA record; `extra` adds an optional record and an optional
+    /// unknown part, as a newer source might send.
+    ///
+    /// # Panics
+    ///
+    /// When the typed parts break an invariant (test tooling).
+    #[allow(clippy::expect_used)]
+    #[must_use]
+    pub fn virtio_net_stream(extra: bool) -> Vec<u8> {
+        let dev = NET_DEV_FEATURES.to_le_bytes();
+        let drv = NET_DRV_FEATURES.to_le_bytes();
+        let mac = [0x52, 0x54, 0x00, 0x12, 0x34, 0x56, 0x01, 0x00];
+        let vq = |size: u16, vector: u16, base: u64| VqCfg {
+            queue_size: size,
+            vector,
+            enabled: 1,
+            queue_desc: base,
+            queue_driver: base | 0x1000,
+            queue_device: base | 0x2000,
+        };
+        let mut parts = vec![
+            Part::DevFeatures(Features::from_le_bytes(&dev).expect("features")),
+            Part::DrvFeatures(Features::from_le_bytes(&drv).expect("features")),
+            Part::PciCommonCfg { field: CommonCfgField::ConfigMsixVector, value: 0 },
+            Part::PciCommonCfg { field: CommonCfgField::NumQueues, value: 3 },
+            Part::DeviceStatus(0x0f),
+            Part::VqCfg { index: 0, cfg: vq(256, 1, 0x7f3a_0000) },
+            Part::VqCfg { index: 1, cfg: vq(256, 2, 0x7f3b_0000) },
+            Part::VqCfg { index: 2, cfg: vq(64, 3, 0x7f3c_0000) },
+            Part::VqNotifyCfg {
+                index: 0,
+                notify: VqNotify { queue_notify_off: 0, queue_notif_config_data: 0 },
+            },
+            Part::VqNotifyCfg {
+                index: 1,
+                notify: VqNotify { queue_notify_off: 1, queue_notif_config_data: 1 },
+            },
+            Part::VqNotifyCfg {
+                index: 2,
+                notify: VqNotify { queue_notify_off: 2, queue_notif_config_data: 2 },
+            },
+            Part::DeviceSpecific { part_type: 0x200, optional: false, selector: [0; 8], value: &mac },
+        ];
+        if extra {
+            parts.push(Part::UnknownOptional { part_type: 0x0777, selector: [0; 8], value: b"hint" });
+        }
+        let mut recs = vec![RecordSpec::DeviceData(&parts)];
+        if extra {
+            recs.push(RecordSpec::Optional { tag: 7, data: b"future record" });
+        }
+        let len = recs.iter().map(RecordSpec::encoded_len).sum();
+        let mut out = vec![0u8; len];
+        encode_records(&recs, &mut out).expect("sample stream is valid");
+        out
+    }
+
+    /// The AP matrix of the CLI's sysfs fixture: adapters 5 and 6, usage
+    /// and control domains 4 and 0x47.
+    #[must_use]
+    pub fn ap_matrix() -> ApMatrix {
+        let mut m = ApMatrix::empty();
+        for a in [5, 6] {
+            m.set(Mask::Adapters, a);
+        }
+        for d in [4, 0x47] {
+            m.set(Mask::Domains, d);
+            m.set(Mask::ControlDomains, d);
+        }
+        m
+    }
+
+    /// Another host's matrix: adapter 5 only, domain 4, control domain 4.
+    #[must_use]
+    pub fn ap_matrix_other() -> ApMatrix {
+        let mut m = ApMatrix::empty();
+        m.set(Mask::Adapters, 5);
+        m.set(Mask::Domains, 4);
+        m.set(Mask::ControlDomains, 4);
+        m
+    }
+}

@@ -14,8 +14,10 @@ use migseal_verifier::{Dalek, SealingKey};
 
 use crate::policy_file::{LimitsEntry, MinSecurityEntry, PolicyFile, TrustedKeyEntry};
 use crate::samples::{
-    DescriptorSpec, HeaderSpec, destination_for, filler, record_ranges, seal_image, test_key,
+    DescriptorSpec, HeaderSpec, destination_for, filler, record_ranges, seal_image, states, test_key,
 };
+
+mod codecs;
 
 /// What a vector must give.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -190,7 +192,7 @@ impl VectorSet {
                 Err(e) => problems.push(format!("{path}: {e}")),
             }
         }
-        for sub in ["images", "devices", "policies", "descriptors", "cbor"] {
+        for sub in ["images", "devices", "policies", "descriptors", "cbor", "codecs"] {
             if let Ok(rd) = std::fs::read_dir(dir.join(sub)) {
                 for entry in rd.flatten() {
                     let rel = format!("{sub}/{}", entry.file_name().to_string_lossy());
@@ -305,7 +307,7 @@ pub fn generate() -> VectorSet {
     let mtty1 = HeaderSpec::new("linux", "vfio-pci", "mtty-1", (1, 0), "mtty");
     let mut vnet = HeaderSpec::new("virtio", "vfio-pci", "virtio-net", (1, 0), "virtio-dev-parts");
     vnet.features = vec!["VIRTIO_F_VERSION_1".into(), "VIRTIO_NET_F_MAC".into(), "VIRTIO_NET_F_MQ".into()];
-    let matrix = filler("vfio-ap matrix", 96);
+    let matrix = states::ap_matrix().to_bytes().to_vec();
     let mut ap = HeaderSpec::new("ibm", "vfio-ap", "vfio_ap-passthrough", (1, 0), "vfio-ap-matrix");
     ap.config = Some(("vfio-ap-matrix".into(), matrix.clone()));
     let nv = HeaderSpec::new("nvidia", "vfio-pci", "nvidia-35", (1, 0), "nvidia-vgpu");
@@ -328,9 +330,11 @@ pub fn generate() -> VectorSet {
         set.file(&format!("devices/{name}.cbor"), d.encode());
     }
 
-    let payload_mtty2 = filler("mtty-2 state", 96);
-    let payload_mtty1 = filler("mtty-1 state", 60);
-    let payload_vnet = filler("virtio-net state", 1000);
+    // Real device states (the reference codecs decode them; see
+    // spec/vectors/codecs for their decoded form).
+    let payload_mtty2 = states::mtty_bytes(&states::mtty2_busy());
+    let payload_mtty1 = states::mtty_bytes(&states::mtty1_echo());
+    let payload_vnet = states::virtio_net_stream(false);
     let payload_ap = matrix.clone();
     let payload_nv = filler("nvidia state", 300);
 
@@ -453,7 +457,7 @@ pub fn generate() -> VectorSet {
         "the state depends on a feature the destination lacks",
     );
     let mut ap_other = ap.clone();
-    ap_other.config = Some(("vfio-ap-matrix".into(), filler("another matrix", 96)));
+    ap_other.config = Some(("vfio-ap-matrix".into(), states::ap_matrix_other().to_bytes().to_vec()));
     set.image(
         "config-mismatch",
         seal_image(&ap_other, &ibm, &payload_ap, 4096),
@@ -781,6 +785,13 @@ pub fn generate() -> VectorSet {
         "header without its codec (key 8)",
     );
 
+    codecs::add(
+        &mut set,
+        &codecs::Specs { mtty1: &mtty1, mtty2: &mtty2, vnet: &vnet, ap: &ap },
+        &linux,
+        &virtio,
+        &ibm,
+    );
     descriptor_vectors(&mut set, &dev_mtty2);
     cbor_vectors(&mut set);
 

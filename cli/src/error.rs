@@ -27,6 +27,9 @@ pub enum Exit {
     Incompatible,
     /// Codes 600–699: the signature does not verify.
     Signature,
+    /// Codes 700–799: the image verified, but its payload breaks the
+    /// invariants of its codec (`verify --decode`).
+    State,
 }
 
 impl Exit {
@@ -44,6 +47,7 @@ impl Exit {
             Self::Trust => 12,
             Self::Incompatible => 13,
             Self::Signature => 14,
+            Self::State => 15,
         }
     }
 
@@ -56,6 +60,7 @@ impl Exit {
             400..=499 => Self::Trust,
             500..=599 => Self::Incompatible,
             600..=699 => Self::Signature,
+            700..=799 => Self::State,
             _ => Self::Internal,
         }
     }
@@ -74,6 +79,7 @@ impl Exit {
             Self::Trust => "trust or policy",
             Self::Incompatible => "incompatible device",
             Self::Signature => "signature",
+            Self::State => "device state refused by its codec",
         }
     }
 }
@@ -95,7 +101,9 @@ Exit codes:
       key, rollback, session, subject, weak key)
   13  incompatible device (codes 500-599: vendor, device API or type,
       version, feature, config, codec, role)
-  14  signature (codes 600-699: bad or non-canonical signature, invalid key)";
+  14  signature (codes 600-699: bad or non-canonical signature, invalid key)
+  15  device state refused (verify --decode, codes 700-799: the image
+      verified, but its payload breaks its codec's invariants)";
 
 /// Why a command failed: the exit class, the stable code when there is
 /// one, and a message that names the file and says what to do.
@@ -152,6 +160,18 @@ impl Failure {
         }
     }
 
+    /// A codec error (the payload of a verified image).
+    pub fn codec(e: &migseal_codecs::Error) -> Self {
+        Self {
+            exit: Exit::of_code(e.code().code()),
+            code: Some(e.code().code()),
+            name: Some(e.code().name()),
+            errno: Some(e.code().errno()),
+            offset: Some(e.offset()),
+            message: format!("payload {e}"),
+        }
+    }
+
     /// A format error, with `context` before its message.
     pub fn format(e: &migseal_format::Error, context: Option<&str>) -> Self {
         Self::verifier(&migseal_verifier::Error::from(*e), context)
@@ -198,6 +218,7 @@ mod tests {
             Exit::Trust,
             Exit::Incompatible,
             Exit::Signature,
+            Exit::State,
         ];
         for (i, a) in all.iter().enumerate() {
             assert!(EXIT_CODE_TABLE.contains(&format!("{:>4}  ", a.code())), "{a:?} missing from the table");
@@ -210,5 +231,6 @@ mod tests {
         assert_eq!(Exit::of_code(306), Exit::Stream);
         assert_eq!(Exit::of_code(409), Exit::Trust);
         assert_eq!(Exit::of_code(601), Exit::Signature);
+        assert_eq!(Exit::of_code(715), Exit::State);
     }
 }

@@ -152,6 +152,12 @@ that takes its name only after the seal verified: a refused image leaves nothing
         /// Write the verified payload here (only if it verified).
         #[arg(long, value_name = "FILE")]
         payload_out: Option<PathBuf>,
+        /// After verification, decode the payload with the reference codec
+        /// its header names (mtty, virtio-dev-parts, vfio-ap-matrix) and
+        /// show the device state; exit 15 if the codec refuses it. Holds the
+        /// payload in memory (at most 64 MiB).
+        #[arg(long)]
+        decode: bool,
         /// Bytes per read.
         #[arg(long, default_value_t = verify::DEFAULT_READ_SIZE, hide = true)]
         read_size: usize,
@@ -296,8 +302,8 @@ fn dispatch(command: Command, json_out: bool) -> Result<Exit> {
             };
             seal::run(&seal::Args { input, key, out, chunk_size, header_json, descriptor, fields }, json_out)
         }
-        Command::Verify { image, policy, device, payload_out, read_size } => {
-            verify::run(&verify::Args { image, policy, device, payload_out, read_size }, json_out)
+        Command::Verify { image, policy, device, payload_out, decode, read_size } => {
+            verify::run(&verify::Args { image, policy, device, payload_out, decode, read_size }, json_out)
         }
         Command::Inspect { image } => inspect::run(&image, json_out),
         Command::Compat { source, destination } => compat::run(&source, &destination, json_out),

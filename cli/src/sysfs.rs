@@ -29,11 +29,14 @@
 //! `vfio-ap-matrix`: 96 bytes, the adapter mask (APM), the usage-domain
 //! mask (AQM) and the control-domain mask (ADM), 256 bits each, bit n of a
 //! mask being bit 7 - n % 8 of byte n / 8 (most significant bit first, as
-//! the kernel numbers them).
+//! the kernel numbers them). The parsing and the encoding are the reference
+//! codec's (`migseal_codecs::vfio_ap`), so a descriptor built here and a
+//! state sealed with the codec carry the same bytes for the same matrix.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use migseal_codecs::vfio_ap::sysfs;
 use serde_json::{Value, json};
 
 use crate::descriptor_file::{ConfigJson, DescriptorJson, RangeJson, RoleJson};
@@ -55,7 +58,7 @@ pub struct Overrides {
 }
 
 /// The config kind of a vfio-ap matrix.
-pub const AP_MATRIX_KIND: &str = "vfio-ap-matrix";
+pub const AP_MATRIX_KIND: &str = migseal_codecs::vfio_ap::KIND;
 
 fn attr(path: &Path) -> Result<Option<String>> {
     match fs::read_to_string(path) {
@@ -103,49 +106,31 @@ pub fn vendor_of_pci(id: &str) -> Option<&'static str> {
     }
 }
 
-fn set_bit(mask: &mut [u8; 32], n: usize) {
-    if let Some(byte) = mask.get_mut(n / 8) {
-        *byte |= 0x80u8 >> (n % 8);
-    }
-}
-
-fn hex_id(text: &str, max: usize, path: &Path, line: usize) -> Result<usize> {
-    usize::from_str_radix(text, 16).ok().filter(|n| *n <= max).ok_or_else(|| {
-        Failure::input(format!("{}:{line}: {text:?} is not a hex number up to {max:#x}", path.display()))
-    })
-}
-
 /// Parses the vfio-ap `matrix` and `control_domains` attributes into the
-/// 96-byte `vfio-ap-matrix` configuration.
+/// 96-byte `vfio-ap-matrix` configuration, with the reference codec's
+/// parser (`migseal_codecs::vfio_ap::sysfs`): the text must be what the
+/// kernel prints, and the encoding is canonical (equal matrices, equal
+/// bytes).
 ///
 /// # Errors
 ///
-/// A line that is not `AA.DDDD`, `AA.`, `.DDDD` (matrix) or `DDDD`.
+/// A line that is not `AA.DDDD`, `AA.`, `.DDDD` (matrix) or `DDDD`, an id
+/// above 255, or a listing that is not the kernel's cross product; the
+/// message names the file, line and column.
 pub fn ap_matrix(matrix: &str, control: &str, matrix_path: &Path, control_path: &Path) -> Result<Vec<u8>> {
-    let (mut apm, mut aqm, mut adm) = ([0u8; 32], [0u8; 32], [0u8; 32]);
-    for (i, line) in matrix.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() {
-            continue;
-        }
-        let n = i.saturating_add(1);
-        let (a, d) = line.split_once('.').ok_or_else(|| {
-            Failure::input(format!("{}:{n}: {line:?} is not ADAPTER.DOMAIN", matrix_path.display()))
-        })?;
-        if !a.is_empty() {
-            set_bit(&mut apm, hex_id(a, 255, matrix_path, n)?);
-        }
-        if !d.is_empty() {
-            set_bit(&mut aqm, hex_id(d, 255, matrix_path, n)?);
-        }
-    }
-    for (i, line) in control.lines().enumerate() {
-        let line = line.trim();
-        if !line.is_empty() {
-            set_bit(&mut adm, hex_id(line, 255, control_path, i.saturating_add(1))?);
-        }
-    }
-    Ok([apm, aqm, adm].concat())
+    let mut m = sysfs::parse_matrix(matrix).map_err(|e| text_failure(matrix_path, matrix, &e))?;
+    sysfs::parse_control_domains(control, &mut m).map_err(|e| text_failure(control_path, control, &e))?;
+    Ok(m.to_bytes().to_vec())
+}
+
+/// `file:line:column: error ...` for an error at a byte offset of `text`.
+fn text_failure(path: &Path, text: &str, e: &migseal_codecs::Error) -> Failure {
+    let at = usize::try_from(e.offset()).unwrap_or(usize::MAX).min(text.len());
+    let before = text.get(..at).unwrap_or("");
+    let line = before.matches('\n').count().saturating_add(1);
+    let column =
+        before.rfind('\n').map_or(at, |nl| at.saturating_sub(nl).saturating_sub(1)).saturating_add(1);
+    Failure::input(format!("{}:{line}:{column}: {e}", path.display()))
 }
 
 /// What was read, for the report.
@@ -273,8 +258,14 @@ mod tests {
         assert_eq!(bytes[32], 0b0000_1000); // domain 4
         assert_eq!(bytes[32 + 8], 0b0000_0001); // domain 0x47 = 71: byte 8, bit 7
         assert_eq!(bytes[64], 0b0000_1000); // control domain 4
-        assert!(ap_matrix("zz.0004", "", p, p).is_err());
-        assert!(ap_matrix("100.", "", p, p).is_err());
-        assert_eq!(ap_matrix("05.\n.0004\n", "", p, p).unwrap()[0], 0b0000_0100);
+        let e = ap_matrix("05.0004\nzz.0004", "", p, p).unwrap_err();
+        assert!(e.message.starts_with("m:2:1: error 761 (ap-syntax)"), "{}", e.message);
+        let e = ap_matrix("100.", "", p, p).unwrap_err();
+        assert!(e.message.contains("error 761"), "{}", e.message);
+        let e = ap_matrix("05.0100", "", p, p).unwrap_err();
+        assert!(e.message.starts_with("m:1:4: error 762 (ap-id-out-of-range)"), "{}", e.message);
+        // Not the kernel's listing: a pair of the cross product missing.
+        assert!(ap_matrix("05.0004\n06.0047\n", "", p, p).is_err());
+        assert_eq!(ap_matrix("05.\n", "", p, p).unwrap()[0], 0b0000_0100);
     }
 }

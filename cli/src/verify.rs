@@ -19,6 +19,8 @@ use crate::report;
 
 /// Default read size: 64 KiB.
 pub const DEFAULT_READ_SIZE: usize = 64 << 10;
+/// The largest payload `--decode` holds in memory.
+pub const MAX_DECODE_LEN: usize = 64 << 20;
 
 /// What `verify` needs.
 pub struct Args {
@@ -30,6 +32,8 @@ pub struct Args {
     pub device: PathBuf,
     /// Where the payload goes, once verified.
     pub payload_out: Option<PathBuf>,
+    /// Decode the verified payload with its reference codec.
+    pub decode: bool,
     /// Bytes per read.
     pub read_size: usize,
 }
@@ -64,6 +68,8 @@ struct Verified {
     payload_len: u64,
     image_digest: [u8; 32],
     stream_len: u64,
+    /// `--decode`: the decoded state as JSON, or the codec's refusal.
+    decoded: Option<std::result::Result<Value, Failure>>,
 }
 
 /// Runs `verify`; prints the verdict; returns the exit class.
@@ -84,11 +90,20 @@ pub fn run(args: &Args, json_out: bool) -> Result<Exit> {
     let name = input.name.clone();
 
     let outcome = policy_file
-        .with_policy(|policy| stream(policy, &device, &mut input, staged.as_mut(), args.read_size))
+        .with_policy(|policy| {
+            stream(policy, &device, &mut input, staged.as_mut(), args.read_size, args.decode)
+        })
         .map_err(|e| policy_failure(&args.policy, &e))?;
 
     match outcome {
         Ok(v) => {
+            if let Some(Err(refused)) = &v.decoded {
+                // Verified, but the state itself is malformed: nothing is
+                // written, and the exit code says so.
+                drop(staged);
+                print_state_refused(&name, &v, refused, json_out);
+                return Ok(refused.exit);
+            }
             if let Some(s) = staged {
                 s.commit(true)?;
             }
@@ -137,8 +152,10 @@ fn stream(
     input: &mut files::Input,
     mut staged: Option<&mut Staged>,
     read_size: usize,
+    decode: bool,
 ) -> std::result::Result<Verified, Refusal> {
     let mut v = Verifier::new(policy, device);
+    let mut held: Vec<u8> = Vec::new();
     let mut buf = vec![0u8; read_size.max(1)];
     let bar = progress(input.len);
     loop {
@@ -153,6 +170,16 @@ fn stream(
             if let (Some(piece), Some(out)) = (step.payload, staged.as_deref_mut()) {
                 out.write_all(piece.bytes).map_err(Refusal::Io)?;
             }
+            if let (Some(piece), true) = (step.payload, decode) {
+                if held.len().saturating_add(piece.bytes.len()) > MAX_DECODE_LEN {
+                    return Err(Refusal::Io(Failure::usage(format!(
+                        "{}: the payload is larger than {} MiB, which --decode holds in memory; verify without --decode",
+                        input.name,
+                        MAX_DECODE_LEN >> 20
+                    ))));
+                }
+                held.extend_from_slice(piece.bytes);
+            }
             rest = rest.get(step.consumed..).unwrap_or(&[]);
         }
         if let Some(b) = &bar {
@@ -164,6 +191,16 @@ fn stream(
     }
     let stream_len = v.offset();
     let verdict = v.finish().map_err(Refusal::Verifier)?;
+    let decoded = decode.then(|| {
+        // `held` is exactly the payload pieces the verifier reported, in
+        // order: what `stored_payload_less_safe` asks the caller to vouch for.
+        let payload = verdict.stored_payload_less_safe(&held).ok_or_else(|| {
+            Failure::new(Exit::Internal, "the held payload differs in length from the verified one")
+        })?;
+        migseal_codecs::Registry::decode(payload)
+            .map(|d| migseal_codecs::describe::to_json(&d))
+            .map_err(|e| Failure::codec(&e))
+    });
     let h = verdict.header();
     Ok(Verified {
         header: report::header_json(h),
@@ -172,6 +209,7 @@ fn stream(
         payload_len: verdict.payload_len(),
         image_digest: *verdict.image_digest(),
         stream_len,
+        decoded,
     })
 }
 
@@ -188,6 +226,7 @@ fn print_verified(name: &str, v: &Verified, payload_out: Option<&Path>, json_out
             "image_len": v.stream_len,
             "image_digest": hex::encode(v.image_digest),
             "payload_out": payload_out.map(|p| p.display().to_string()),
+            "state": v.decoded.as_ref().and_then(|d| d.as_ref().ok()),
         });
         let _ = writeln!(out, "{value}");
         return;
@@ -208,6 +247,30 @@ fn print_verified(name: &str, v: &Verified, payload_out: Option<&Path>, json_out
         "VERIFIED {name}\n{}The seal is valid, the signing key is trusted for this device, and the state may be restored.\n",
         report::aligned(&lines, 2)
     );
+    if let Some(Ok(state)) = &v.decoded {
+        let text = serde_json::to_string_pretty(state).unwrap_or_default();
+        let _ = writeln!(out, "Decoded device state (every invariant of its codec checked):");
+        for line in text.lines() {
+            let _ = writeln!(out, "  {line}");
+        }
+    }
+}
+
+fn print_state_refused(name: &str, v: &Verified, f: &Failure, json_out: bool) {
+    let mut out = std::io::stdout().lock();
+    if json_out {
+        let mut value = f.to_json();
+        if let Some(obj) = value.as_object_mut() {
+            obj.insert("verdict".into(), "state-refused".into());
+            obj.insert("image".into(), name.into());
+            obj.insert("header".into(), v.header.clone());
+        }
+        let _ = writeln!(out, "{value}");
+        return;
+    }
+    let _ = writeln!(out, "REFUSED {name} (exit {}: {})", f.exit.code(), f.exit.describe());
+    let _ = writeln!(out, "The image verified, but its device state must not be restored:");
+    let _ = writeln!(out, "{}", f.message);
 }
 
 fn print_refused(name: &str, f: &Failure, payload_out: Option<&Path>, json_out: bool) {

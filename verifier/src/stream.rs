@@ -281,11 +281,12 @@ impl<'p, C: Crypto> Verifier<'p, C> {
                     return Ok(Advance { consumed, payload: Some(piece) });
                 }
                 State::Sealed | State::Verified => {
+                    // No byte count: how many trailing bytes one call sees
+                    // depends on the fragmentation, and the error must not.
                     return Err(migseal_format::Error::new(
                         migseal_format::ErrorCode::TrailingBytes,
                         self.offset,
                     )
-                    .with_detail(migseal_format::Detail::Limit { limit: 0, found: len_u64(rest.len()) })
                     .into());
                 }
                 State::Failed => {

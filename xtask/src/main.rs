@@ -3,7 +3,10 @@
 //! machine lacks, then runs every check in order and stops at the first
 //! failure.
 
+mod bench;
+mod fuzz;
 mod probe;
+mod wasm;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -52,6 +55,21 @@ const STEPS: &[Step] = &[
         why: "the README's main job verifies the sample and refuses the cross-vendor image",
         run: demo,
     },
+    Step {
+        name: "wasm",
+        why: "WASM package (web + Node): wasm-bindgen tests, every spec vector in Node, the page in Chromium",
+        run: wasm::step,
+    },
+    Step {
+        name: "bench",
+        why: "every benchmark and the report run once in quick mode (64 MiB images), so they cannot rot",
+        run: bench::ci_step,
+    },
+    Step {
+        name: "fuzz",
+        why: "every cargo-fuzz target builds and runs 15 s from its seeds without a crash (nightly, ASan)",
+        run: fuzz::fuzz,
+    },
 ];
 
 fn main() -> ExitCode {
@@ -61,6 +79,9 @@ fn main() -> ExitCode {
     match args.first().map(String::as_str) {
         Some("ci") => ci(&ctx, &args[1..]),
         Some("nostd") => ci(&ctx, &["--only".into(), "setup,nostd".into()]),
+        Some("bench") => status(bench::bench(&ctx, &args[1..])),
+        Some("fuzz") => fuzz::command(&ctx, &args[1..]),
+        Some("wasm") => status(wasm::build(&ctx)),
         Some("vectors") => match args.get(1).map(String::as_str) {
             Some("--write") => status(cargo(
                 &ctx,
@@ -71,7 +92,7 @@ fn main() -> ExitCode {
         },
         _ => {
             eprintln!(
-                "usage: cargo xtask ci [--only a,b] [--skip a,b] [--list]\n       cargo xtask nostd\n       cargo xtask vectors [--write]"
+                "usage: cargo xtask ci [--only a,b] [--skip a,b] [--list]\n       cargo xtask nostd\n       cargo xtask vectors [--write]\n       cargo xtask bench [--quick] [--out FILE]\n       cargo xtask fuzz corpus | smoke [SECS] | list\n       cargo xtask wasm"
             );
             ExitCode::from(2)
         }

@@ -53,6 +53,15 @@ pub fn peek_record_type(bytes: &[u8], base: u64) -> Result<RecordType> {
             .with_detail(Detail::Type { expected: "record array", found: head.kind() })
             .in_field("record"));
     };
+    // An empty array is a complete record without a type number: the byte
+    // after it belongs to the next record, and reading it would make the
+    // answer depend on how the stream was fragmented (found by fuzzing,
+    // fuzz/README.md).
+    if arity == 0 {
+        return Err(Error::new(ErrorCode::RecordShape, base)
+            .with_detail(Detail::Value { expected: RecordType::Header.arity(), found: 0 })
+            .in_field("record"));
+    }
     let rest = bytes.get(head_len..).unwrap_or(&[]);
     let type_at = base.saturating_add(crate::cbor::len_u64(head_len));
     let (type_head, _) = parse_head(rest, type_at)?;

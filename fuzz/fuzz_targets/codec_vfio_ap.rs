@@ -1,0 +1,6 @@
+//! `codec_vfio_ap`: see `migseal_fuzz_harness::codecs` for the properties.
+#![no_main]
+
+use migseal_codecs::CodecId;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| migseal_fuzz_harness::codecs::check(CodecId::VfioApMatrix, data));

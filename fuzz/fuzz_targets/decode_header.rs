@@ -1,0 +1,4 @@
+//! `decode_header`: see `migseal_fuzz_harness::records` for the properties.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| migseal_fuzz_harness::records::check_header(data));

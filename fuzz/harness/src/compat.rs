@@ -1,0 +1,173 @@
+//! `compat_pairs`: the compatibility check on arbitrary descriptor pairs,
+//! against an independent oracle written over plain strings and tuples.
+//!
+//! Properties:
+//! - every reason `check` gives, in order, and the chosen version, are the
+//!   oracle's (so identity differences always refuse, a missing feature is
+//!   always named, ...);
+//! - identity, version, config and codec refusals are symmetric in the two
+//!   descriptors;
+//! - a descriptor as source is compatible with itself as destination;
+//! - descriptors built from slices and descriptors decoded from their
+//!   canonical encoding give identical answers, and the encoding
+//!   round-trips byte for byte.
+
+use arbitrary::{Arbitrary, Result, Unstructured};
+use migseal::samples::{DescriptorSpec, sorted_idents};
+use migseal_format::cbor::Encoder;
+use migseal_format::envelope::{Descriptor, Role, StateVersion};
+use migseal_verifier::compat::{self, CompatCode, Compatibility};
+
+use crate::arb;
+
+/// Two descriptors; the second often shares parts of the first, so the
+/// interesting near-miss cases come up.
+#[derive(Debug)]
+pub struct CompatInput {
+    /// The first descriptor (normally the source).
+    pub a: DescriptorSpec,
+    /// The second descriptor (normally the destination).
+    pub b: DescriptorSpec,
+}
+
+impl<'a> Arbitrary<'a> for CompatInput {
+    fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
+        let a = arb::descriptor_spec(u)?;
+        let mut b = arb::descriptor_spec(u)?;
+        if u.ratio(3u8, 4u8)? {
+            (b.vendor, b.device_api, b.device_type) =
+                (a.vendor.clone(), a.device_api.clone(), a.device_type.clone());
+        }
+        if u.arbitrary()? {
+            b.versions = a.versions.clone();
+        }
+        if u.arbitrary()? {
+            b.config = a.config.clone();
+        }
+        if u.arbitrary()? {
+            b.features.extend(a.features.iter().filter(|_| u.arbitrary().unwrap_or(true)).cloned());
+            // Still at most the format's 32 distinct features.
+            b.features.sort();
+            b.features.dedup();
+            b.features.truncate(32);
+        }
+        if u.arbitrary()? {
+            b.codecs.push(a.codecs[0].clone());
+            b.codecs.truncate(8);
+        }
+        Ok(Self { a, b })
+    }
+}
+
+/// `compat_pairs`.
+///
+/// # Panics
+///
+/// When `check` disagrees with the oracle or a property fails.
+pub fn check(input: &CompatInput) {
+    let (a, b) = (&input.a, &input.b);
+    let (ea, eb) = (a.encode(), b.encode());
+    a.with_descriptor(|da| {
+        b.with_descriptor(|db| {
+            let decoded_a =
+                Descriptor::decode(&ea).unwrap_or_else(|e| panic!("encoded descriptor refused: {e}"));
+            let decoded_b =
+                Descriptor::decode(&eb).unwrap_or_else(|e| panic!("encoded descriptor refused: {e}"));
+            assert_eq!(&decoded_a, da, "descriptor does not round-trip");
+            assert_eq!(encode(&decoded_a), ea, "decoded descriptor re-encodes differently");
+
+            let c = compat::check(da, db);
+            assert_eq!(
+                compat::check(&decoded_a, &decoded_b),
+                c,
+                "slice-built and decoded descriptors disagree"
+            );
+            let (codes, version) = oracle(a, b);
+            let got: Vec<CompatCode> = c.reasons().map(|r| r.code()).collect();
+            let kept = codes.len().min(compat::MAX_REASONS);
+            assert_eq!(got, codes[..kept], "reasons differ from the oracle's");
+            assert_eq!(c.total(), codes.len(), "reason count differs from the oracle's");
+            assert_eq!(c.is_compatible(), codes.is_empty());
+            assert_eq!(c.chosen_version(), version, "chosen version differs from the oracle's");
+
+            // Symmetric refusals. Only MAX_REASONS reasons are kept, and
+            // missing features (listed before config and codec) can fill
+            // them, so the later codes are compared when all were kept.
+            let back = compat::check(db, da);
+            let all_kept = c.total() <= compat::MAX_REASONS && back.total() <= compat::MAX_REASONS;
+            for (code, always_kept) in [
+                (CompatCode::VendorMismatch, true),
+                (CompatCode::DeviceApiMismatch, true),
+                (CompatCode::DeviceTypeMismatch, true),
+                (CompatCode::VersionUnsupported, true),
+                (CompatCode::ConfigMismatch, false),
+                (CompatCode::CodecUnsupported, false),
+            ] {
+                if always_kept || all_kept {
+                    assert_eq!(has(&c, code), has(&back, code), "{code:?} is not symmetric");
+                }
+            }
+
+            for d in [da, db] {
+                let src = Descriptor { role: Role::Source, ..*d };
+                let dst = Descriptor { role: Role::Destination, ..*d };
+                let own = compat::check(&src, &dst);
+                assert!(own.is_compatible(), "a descriptor is incompatible with itself: {:?}", own.first());
+            }
+        });
+    });
+}
+
+fn has(c: &Compatibility<'_>, code: CompatCode) -> bool {
+    c.reasons().any(|r| r.code() == code)
+}
+
+fn encode(d: &Descriptor<'_>) -> Vec<u8> {
+    let mut e = Encoder::new(Vec::new());
+    d.encode(&mut e).expect("encodes");
+    e.finish().expect("complete")
+}
+
+/// The expected reason codes, in the spec's order, and the chosen version:
+/// written from the spec's prose, over plain data.
+fn oracle(a: &DescriptorSpec, b: &DescriptorSpec) -> (Vec<CompatCode>, Option<StateVersion>) {
+    let mut codes = Vec::new();
+    if a.role != Role::Source || b.role != Role::Destination {
+        codes.push(CompatCode::RoleMismatch);
+    }
+    if a.vendor != b.vendor {
+        codes.push(CompatCode::VendorMismatch);
+    }
+    if a.device_api != b.device_api {
+        codes.push(CompatCode::DeviceApiMismatch);
+    }
+    if a.device_type != b.device_type {
+        codes.push(CompatCode::DeviceTypeMismatch);
+    }
+    // Brute force over range pairs: the highest version inside both.
+    let mut best: Option<(u32, u32)> = None;
+    for &(smin, smax) in &a.versions {
+        for &(dmin, dmax) in &b.versions {
+            let (low, high) = (smin.max(dmin), smax.min(dmax));
+            if low <= high && best.is_none_or(|b| high > b) {
+                best = Some(high);
+            }
+        }
+    }
+    if best.is_none() {
+        codes.push(CompatCode::VersionUnsupported);
+    }
+    let dest_features: Vec<&str> = b.features.iter().map(String::as_str).collect();
+    for f in sorted_idents(&a.features) {
+        if !dest_features.contains(&f.as_str()) {
+            codes.push(CompatCode::FeatureMissing);
+        }
+    }
+    if a.config != b.config {
+        codes.push(CompatCode::ConfigMismatch);
+    }
+    if !a.codecs.iter().any(|c| b.codecs.contains(c)) {
+        codes.push(CompatCode::CodecUnsupported);
+    }
+    (codes, best.map(|(major, minor)| StateVersion::new(major, minor)))
+}
