@@ -13,7 +13,12 @@ use migseal_format::Ident;
 use migseal_format::envelope::{Descriptor, Role, ShellConfig, StateVersion, VersionRange};
 
 /// Most reasons a [`Compatibility`] keeps; more are counted, not kept.
+/// Only missing features can overflow it: every other kind of reason
+/// (at most seven, one per rule) is always kept.
 pub const MAX_REASONS: usize = 16;
+
+/// Reasons the check can add after the missing features (config, codec).
+const REASONS_AFTER_FEATURES: usize = 2;
 
 /// Stable codes of compatibility refusals (spec §9, 500–507).
 #[non_exhaustive]
@@ -279,7 +284,17 @@ impl<'a> Compatibility<'a> {
     }
 
     fn push(&mut self, r: Reason<Ident<'a>>) {
-        if let Some(slot) = self.reasons.get_mut(self.kept) {
+        // Missing features are the only reason that can repeat (up to 32
+        // times). They leave room for the config and codec reasons that
+        // follow them, so every other kind of reason is always listed and
+        // only surplus missing features are merely counted.
+        let room = match r {
+            Reason::FeatureMissing { .. } => MAX_REASONS.saturating_sub(REASONS_AFTER_FEATURES),
+            _ => MAX_REASONS,
+        };
+        if self.kept < room
+            && let Some(slot) = self.reasons.get_mut(self.kept)
+        {
             *slot = Some(r);
             self.kept = self.kept.saturating_add(1);
         }
@@ -293,7 +308,8 @@ impl<'a> Compatibility<'a> {
     }
 
     /// The reasons, in the order the spec lists the checks (at most
-    /// [`MAX_REASONS`]).
+    /// [`MAX_REASONS`]; when more were found, the surplus are missing
+    /// features, counted in [`Compatibility::total`]).
     pub fn reasons(&self) -> impl Iterator<Item = Reason<Ident<'a>>> + '_ {
         self.reasons.iter().flatten().copied()
     }
@@ -439,6 +455,26 @@ mod tests {
             config: None,
             codecs: IdentList::from_slice(codecs, 8).unwrap(),
         }
+    }
+
+    #[test]
+    fn many_missing_features_never_hide_the_config_and_codec_reasons() {
+        let names: std::vec::Vec<std::string::String> = (10..42).map(|i| std::format!("f{i}")).collect();
+        let feats: std::vec::Vec<Ident<'_>> = names.iter().map(|n| id(n)).collect();
+        let codecs = [id("mtty")];
+        let other_codecs = [id("other")];
+        let src = base(Role::Source, &codecs, &feats);
+        let mut dst = base(Role::Destination, &other_codecs, &[]);
+        dst.identity.vendor = id("nvidia");
+        let data = [1u8];
+        dst.config = Some(ShellConfig::new(id("vfio-ap-matrix"), &data).unwrap());
+        let c = check(&src, &dst);
+        assert_eq!(c.total(), 1 + 32 + 1 + 1);
+        let codes: std::vec::Vec<_> = c.reasons().map(|r| r.code()).collect();
+        assert_eq!(codes.len(), MAX_REASONS);
+        assert_eq!(codes.first(), Some(&CompatCode::VendorMismatch));
+        assert_eq!(&codes[MAX_REASONS - 2..], &[CompatCode::ConfigMismatch, CompatCode::CodecUnsupported]);
+        assert!(codes[1..MAX_REASONS - 2].iter().all(|c| *c == CompatCode::FeatureMissing));
     }
 
     #[test]
