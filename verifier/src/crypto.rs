@@ -5,6 +5,8 @@
 
 use migseal_format::envelope::{DIGEST_LEN, Digest, SIGNATURE_LEN};
 
+use crate::keys::TrustedKey;
+
 /// An incremental SHA-256.
 pub trait Sha256 {
     /// Absorbs `data`.
@@ -55,6 +57,30 @@ pub trait Crypto {
     /// [`CryptoFailure::InvalidPublicKey`] or [`CryptoFailure::WeakKey`].
     fn check_public_key(&self, public_key: &[u8; 32]) -> Result<(), CryptoFailure>;
 
+    /// The key decoded once when it is trusted, for
+    /// [`Crypto::verify_strict_trusted`]; `None` (the default) keeps only
+    /// the bytes, so a provider of its own links no ed25519-dalek code.
+    fn prepare_public_key(&self, public_key: &[u8; 32]) -> Option<ed25519_dalek::VerifyingKey> {
+        let _ = public_key;
+        None
+    }
+
+    /// [`Crypto::verify_strict`] with a key from the trust store. A provider
+    /// may use what the key prepared when it was trusted; the default
+    /// works from the key's bytes.
+    ///
+    /// # Errors
+    ///
+    /// As [`Crypto::verify_strict`].
+    fn verify_strict_trusted(
+        &self,
+        key: &TrustedKey<'_>,
+        message: &[u8],
+        signature: &[u8; SIGNATURE_LEN],
+    ) -> Result<(), CryptoFailure> {
+        self.verify_strict(key.public_key(), message, signature)
+    }
+
     /// SHA-256 of the concatenation of `parts`.
     fn digest(&self, parts: &[&[u8]]) -> Digest {
         let mut h = self.sha256();
@@ -104,6 +130,24 @@ impl Crypto for Dalek {
             .map_err(|_| CryptoFailure::InvalidPublicKey)?;
         let signature = ed25519_dalek::Signature::from_bytes(signature);
         key.verify_strict(message, &signature).map_err(|_| CryptoFailure::BadSignature)
+    }
+
+    fn prepare_public_key(&self, public_key: &[u8; 32]) -> Option<ed25519_dalek::VerifyingKey> {
+        ed25519_dalek::VerifyingKey::from_bytes(public_key).ok()
+    }
+
+    fn verify_strict_trusted(
+        &self,
+        key: &TrustedKey<'_>,
+        message: &[u8],
+        signature: &[u8; SIGNATURE_LEN],
+    ) -> Result<(), CryptoFailure> {
+        match key.prepared() {
+            Some(prepared) => prepared
+                .verify_strict(message, &ed25519_dalek::Signature::from_bytes(signature))
+                .map_err(|_| CryptoFailure::BadSignature),
+            None => self.verify_strict(key.public_key(), message, signature),
+        }
     }
 
     fn check_public_key(&self, public_key: &[u8; 32]) -> Result<(), CryptoFailure> {

@@ -21,6 +21,10 @@ pub fn key_id<C: Crypto>(crypto: &C, public_key: &[u8; 32]) -> KeyId {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TrustedKey<'a> {
     public_key: [u8; 32],
+    /// The key decoded once, when it is trusted, so verifying an image
+    /// does not decompress the same point again (the default provider
+    /// uses it; another provider works from the bytes).
+    prepared: Option<ed25519_dalek::VerifyingKey>,
     key_id: KeyId,
     vendor: Ident<'a>,
     device_types: IdentList<'a>,
@@ -50,13 +54,19 @@ impl<'a> TrustedKey<'a> {
                 0,
             )
         })?;
-        Ok(Self { public_key, key_id: key_id(crypto, &public_key), vendor, device_types })
+        let prepared = crypto.prepare_public_key(&public_key);
+        Ok(Self { public_key, prepared, key_id: key_id(crypto, &public_key), vendor, device_types })
     }
 
     /// The public key.
     #[must_use]
     pub const fn public_key(&self) -> &[u8; 32] {
         &self.public_key
+    }
+
+    /// The decoded key, when the bytes are a valid point.
+    pub(crate) const fn prepared(&self) -> Option<&ed25519_dalek::VerifyingKey> {
+        self.prepared.as_ref()
     }
 
     /// Its key id.

@@ -88,7 +88,7 @@ pub fn verify_image_parallel<'i>(
         chain = crypto.digest(&[&chain_input(&chain, d)]);
     }
     let image_digest = crypto.digest(&[&image_input(&chain, parts.chunk_count, parts.payload_len)]);
-    verify_seal(&crypto, &parts.public_key, &parts.seal, &image_digest, parts.seal_offset)?;
+    verify_seal(&crypto, parts.trusted_key, &parts.seal, &image_digest, parts.seal_offset)?;
     VerifiedImage::assemble(image, header_len, image_digest, parts.chunk_count, parts.payload_len)
 }
 

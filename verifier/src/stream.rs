@@ -26,6 +26,7 @@ use migseal_format::envelope::{
 use crate::compat;
 use crate::crypto::{Crypto, CryptoFailure, Dalek, Sha256, signature_s_is_canonical};
 use crate::error::{Error, ErrorKind, Result};
+use crate::keys::TrustedKey;
 use crate::name::{KeyIdHex, Name};
 use crate::policy::{Limits, Policy};
 use crate::verdict::Verdict;
@@ -95,7 +96,8 @@ pub struct Verifier<'p, C: Crypto = Dalek> {
     /// A chunk head or the seal record, while it arrives.
     record: [u8; SEAL_RECORD_LEN],
     record_len: usize,
-    public_key: [u8; 32],
+    /// The trusted key the header names, once the header is accepted.
+    trusted_key: Option<&'p TrustedKey<'p>>,
     key_id: KeyId,
     chain: Digest,
     hasher: Option<C::Hasher>,
@@ -132,7 +134,7 @@ impl<'p, C: Crypto> Verifier<'p, C> {
             header_len: 0,
             record: [0; SEAL_RECORD_LEN],
             record_len: 0,
-            public_key: [0; 32],
+            trusted_key: None,
             key_id: [0; 32],
             chain: [0; 32],
             hasher: None,
@@ -242,7 +244,8 @@ impl<'p, C: Crypto> Verifier<'p, C> {
             State::ChunkData => return Err(incomplete("inside a chunk")),
             State::Seal | State::Failed => return Err(incomplete("inside its seal record")),
         };
-        verify_seal(&self.crypto, &self.public_key, &seal, &self.image_digest, self.record_start)?;
+        let key = self.trusted_key.ok_or_else(|| incomplete("before its header was accepted"))?;
+        verify_seal(&self.crypto, key, &seal, &self.image_digest, self.record_start)?;
         self.state = State::Verified;
         Ok(())
     }
@@ -256,7 +259,7 @@ impl<'p, C: Crypto> Verifier<'p, C> {
         }
         Some(SealedParts {
             header_bytes: self.header.get(..self.header_len)?,
-            public_key: self.public_key,
+            trusted_key: self.trusted_key?,
             seal: self.seal?,
             seal_offset: self.record_start,
             chunk_count: self.next_seq,
@@ -349,7 +352,7 @@ impl<'p, C: Crypto> Verifier<'p, C> {
             return Err(Error::new(ErrorKind::Incompatible(reason.map(Name::from)), 0));
         }
         let key = self.policy.check_header(&header).map_err(|k| Error::new(k, 0))?;
-        self.public_key = *key.public_key();
+        self.trusted_key = Some(key);
         self.key_id = header.key_id;
         self.chain = self.crypto.digest(&[DOMAIN_HEADER, bytes]);
         Ok(())
@@ -480,7 +483,7 @@ impl<'p, C: Crypto> Verifier<'p, C> {
 #[cfg(feature = "std")]
 pub(crate) struct SealedParts<'v> {
     pub(crate) header_bytes: &'v [u8],
-    pub(crate) public_key: [u8; 32],
+    pub(crate) trusted_key: &'v TrustedKey<'v>,
     pub(crate) seal: Seal,
     pub(crate) seal_offset: u64,
     pub(crate) chunk_count: u64,
@@ -491,7 +494,7 @@ pub(crate) struct SealedParts<'v> {
 /// be canonical, then strict Ed25519 over the `Sig_structure`.
 pub(crate) fn verify_seal<C: Crypto>(
     crypto: &C,
-    public_key: &[u8; 32],
+    key: &TrustedKey<'_>,
     seal: &Seal,
     image_digest: &Digest,
     seal_offset: u64,
@@ -501,7 +504,7 @@ pub(crate) fn verify_seal<C: Crypto>(
         return Err(Error::new(ErrorKind::NonCanonicalSignature, sig_at));
     }
     let tbs = Seal::to_be_signed(&seal.key_id, image_digest)?;
-    crypto.verify_strict(public_key, &tbs, &seal.signature).map_err(|f| {
+    crypto.verify_strict_trusted(key, &tbs, &seal.signature).map_err(|f| {
         let kind = match f {
             CryptoFailure::BadSignature => ErrorKind::BadSignature,
             CryptoFailure::InvalidPublicKey | CryptoFailure::WeakKey => ErrorKind::InvalidPublicKey,
