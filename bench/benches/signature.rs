@@ -1,6 +1,6 @@
 //! The signature step: Verifier::finish on a verifier that has taken a
-//! whole image (S canonical check, Sig_structure, key decode,
-//! verify_strict, verdict) against raw ed25519-dalek verify_strict over
+//! whole image (S canonical check, Sig_structure, verify_strict with the
+//! key the trust store decoded once, verdict) against raw ed25519-dalek verify_strict over
 //! the same Sig_structure, with the key decoded beforehand and without.
 // Benchmark code, like test code: a fixture that does not verify must stop
 // the run loudly rather than time an error path.

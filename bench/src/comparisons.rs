@@ -174,7 +174,7 @@ pub const HEADER_PARTS: &[(&str, &str)] = &[
 /// The signature step (`benches/signature.rs`).
 pub const SIGNATURE: &[Comparison] = &[
     Comparison {
-        title: "signature step (finish: S check, Sig_structure, key decode, verify_strict)",
+        title: "signature step (finish: S check, Sig_structure, verify_strict with the key decoded when trusted)",
         group: "signature",
         subject: "migseal",
         reference: &["verify-strict"],
