@@ -19,7 +19,7 @@ use migseal_bench::nosig::SignatureExcluded;
 use migseal_bench::peers::{ciborium_header, coset_seal};
 use migseal_format::cbor::skip_item;
 use migseal_format::envelope::SEAL_RECORD_LEN;
-use migseal_format::envelope::{DOMAIN_HEADER, Descriptor, Header, Seal};
+use migseal_format::envelope::{DOMAIN_HEADER, Descriptor, Header, HeaderRecord, Seal};
 use migseal_verifier::Verifier;
 use migseal_verifier::{Crypto, Dalek, compat};
 
@@ -73,6 +73,14 @@ pub fn bench(run: &mut Run) {
         });
         g.bench_function("header-decode", |b| {
             b.iter(|| black_box(Header::decode_record(black_box(header), 0).is_ok()));
+        });
+        let mut held = HeaderRecord::new();
+        held.gather(header, header.len());
+        if let Err(e) = held.decode_prefix(0) {
+            panic!("the benchmark header must decode: {e}");
+        }
+        g.bench_function("header-rebuild", |b| {
+            b.iter(|| black_box(black_box(&held).header().map(|h| h.security_version)));
         });
         g.bench_function("compat-check", |b| {
             b.iter(|| black_box(compat::check(&Descriptor::from_header(black_box(&parsed)), device).first()));

@@ -31,10 +31,7 @@ pub fn bench(run: &mut Run) {
         };
         let seal_record = image.get(image.len().saturating_sub(SEAL_RECORD_LEN)..).unwrap_or(&[]);
         let (tbs, signature) = match Seal::decode_record(seal_record, 0) {
-            Ok(seal) => match Seal::to_be_signed(&seal.key_id, &digest) {
-                Ok(tbs) => (tbs, Signature::from_bytes(&seal.signature)),
-                Err(e) => panic!("Sig_structure: {e}"),
-            },
+            Ok(seal) => (Seal::to_be_signed(&seal.key_id, &digest), Signature::from_bytes(&seal.signature)),
             Err(e) => panic!("the benchmark seal must decode: {e}"),
         };
         let key = match VerifyingKey::from_bytes(&public) {

@@ -164,11 +164,12 @@ pub const HEADER: &[Comparison] = &[Comparison {
 /// time goes (`benches/header.rs`, group `header-parts`).
 pub const HEADER_PARTS: &[(&str, &str)] = &[
     ("verifier-new", "Verifier::with_crypto (zeroes the 4 KiB header buffer)"),
-    ("header-decode", "Header::decode_record (canonical CBOR, every field)"),
+    ("header-decode", "Header::decode_record (canonical CBOR, every field; once per image)"),
+    ("header-rebuild", "HeaderRecord::header (the verdict's header, from the positions kept at decoding)"),
     ("compat-check", "compat::check of the header against the device"),
     ("policy-check", "Policy::check_header (trust, scope, revocation, rollback, session, subject)"),
     ("header-hash", "SHA-256 of the header record"),
-    ("seal-decode", "Seal::decode_record (COSE_Sign1, fixed layout)"),
+    ("seal-decode", "Seal::decode_record (COSE_Sign1: the one 154-byte layout, compared)"),
 ];
 
 /// The signature step (`benches/signature.rs`).

@@ -19,6 +19,19 @@ pub fn copy_prefix(dst: &mut [u8], src: &[u8]) -> usize {
     n
 }
 
+/// Writes `parts` one after another into `out`; the callers size `out` to
+/// the exact sum, so nothing is ever cut (and nothing can panic if not).
+pub(crate) fn concat(out: &mut [u8], parts: &[&[u8]]) {
+    let mut at = 0usize;
+    for part in parts {
+        let end = at.saturating_add(part.len());
+        if let Some(dst) = out.get_mut(at..end) {
+            copy_prefix(dst, part);
+        }
+        at = end;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::copy_prefix;

@@ -11,9 +11,7 @@ use crate::error::{Detail, Error, ErrorCode, Result};
 /// Reads a text string and validates it as an identifier; errors point at
 /// the offending byte in the stream.
 pub(crate) fn read_ident<'a>(r: &mut Reader<'a>) -> Result<Ident<'a>> {
-    let text = r.read_text(len_u64(MAX_IDENT_LEN))?;
-    let content_at = r.offset().saturating_sub(len_u64(text.len()));
-    Ident::new(text).map_err(|e| e.shifted(content_at))
+    r.read_ascii_text(len_u64(MAX_IDENT_LEN), Ident::from_bytes)
 }
 
 /// Reads a text string and validates it as a subject.
@@ -23,6 +21,11 @@ pub(crate) fn read_subject<'a>(r: &mut Reader<'a>) -> Result<Subject<'a>> {
     Subject::new(text).map_err(|e| e.shifted(content_at))
 }
 
+/// `[A-Za-z0-9._-]`: a byte an identifier may hold after its first.
+const fn is_ident_byte(b: u8) -> bool {
+    matches!(b, b'0'..=b'9' | b'A'..=b'Z' | b'a'..=b'z' | b'.' | b'_' | b'-')
+}
+
 /// Longest identifier, in bytes.
 pub const MAX_IDENT_LEN: usize = 64;
 /// Longest subject, in bytes.
@@ -30,8 +33,12 @@ pub const MAX_SUBJECT_LEN: usize = 128;
 
 /// A vendor, device API, device type, feature, codec or config kind name:
 /// 1–64 bytes of `[A-Za-z0-9._-]`, starting with a letter or digit.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Ident<'a>(&'a str);
+///
+/// It holds bytes, not `&str`: an identifier is ASCII, so a decoder that
+/// checks the alphabet needs no separate UTF-8 pass (the header path
+/// decodes a dozen of them).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Ident<'a>(&'a [u8]);
 
 impl<'a> Ident<'a> {
     /// Validates `s` as an identifier.
@@ -41,30 +48,54 @@ impl<'a> Ident<'a> {
     /// [`ErrorCode::InvalidIdentifier`] with the offending byte's index as
     /// the offset (or the length, for an empty or too long string).
     pub fn new(s: &'a str) -> Result<Self> {
-        let bytes = s.as_bytes();
+        Self::from_bytes(s.as_bytes())
+    }
+
+    /// Validates `bytes` as an identifier (which makes them ASCII).
+    fn from_bytes(bytes: &'a [u8]) -> Result<Self> {
         if bytes.is_empty() || bytes.len() > MAX_IDENT_LEN {
             return Err(Error::new(ErrorCode::InvalidIdentifier, 0)
                 .with_detail(Detail::Limit { limit: len_u64(MAX_IDENT_LEN), found: len_u64(bytes.len()) }));
         }
-        for (i, &b) in bytes.iter().enumerate() {
-            let ok = b.is_ascii_alphanumeric() || (i > 0 && matches!(b, b'.' | b'_' | b'-'));
-            if !ok {
-                return Err(Error::new(ErrorCode::InvalidIdentifier, len_u64(i)).with_detail(Detail::Byte(b)));
-            }
+        let first_ok = bytes.first().is_some_and(u8::is_ascii_alphanumeric);
+        let bad = if first_ok { bytes.iter().position(|&b| !is_ident_byte(b)) } else { Some(0) };
+        if let Some(i) = bad {
+            let b = bytes.get(i).copied().unwrap_or(0);
+            return Err(Error::new(ErrorCode::InvalidIdentifier, len_u64(i)).with_detail(Detail::Byte(b)));
         }
-        Ok(Self(s))
+        Ok(Self(bytes))
     }
 
     /// The identifier's text.
     #[must_use]
-    pub const fn as_str(&self) -> &'a str {
+    pub fn as_str(&self) -> &'a str {
+        // Validated ASCII, so this conversion cannot fail.
+        core::str::from_utf8(self.0).unwrap_or_default()
+    }
+
+    /// The identifier's bytes (ASCII).
+    #[must_use]
+    pub const fn as_bytes(&self) -> &'a [u8] {
         self.0
+    }
+
+    /// An identifier the decoder already validated, read back out of a
+    /// validated list encoding (whose iteration would otherwise check each
+    /// item again). Never for anything else: it does not validate.
+    pub(crate) const fn validated_by_decoder(bytes: &'a [u8]) -> Self {
+        Self(bytes)
+    }
+}
+
+impl core::fmt::Debug for Ident<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_tuple("Ident").field(&self.as_str()).finish()
     }
 }
 
 impl core::fmt::Display for Ident<'_> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(self.0)
+        f.write_str(self.as_str())
     }
 }
 
@@ -98,6 +129,11 @@ impl<'a> Subject<'a> {
     #[must_use]
     pub const fn as_str(&self) -> &'a str {
         self.0
+    }
+
+    /// A subject the decoder already validated. It does not validate.
+    pub(crate) const fn validated_by_decoder(s: &'a str) -> Self {
+        Self(s)
     }
 }
 

@@ -25,7 +25,9 @@
 
 #[cfg(feature = "alloc")]
 extern crate alloc;
-#[cfg(feature = "std")]
+// Tests may format and allocate; the library itself never does without
+// the `std` feature.
+#[cfg(any(test, feature = "std"))]
 extern crate std;
 
 pub mod bytes;

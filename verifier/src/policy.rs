@@ -93,25 +93,29 @@ impl<'a> Policy<'a> {
     /// [`ErrorKind::SessionMissing`], [`ErrorKind::SessionMismatch`],
     /// [`ErrorKind::SubjectMissing`], [`ErrorKind::SubjectMismatch`].
     pub fn check_header(&self, header: &Header<'_>) -> Result<&TrustedKey<'a>, ErrorKind> {
-        let key_id = KeyIdHex::of(&header.key_id);
+        // Hex only for a refusal: it is the costliest part of a pass.
+        let key_id = || KeyIdHex::of(&header.key_id);
         if self.revoked.contains(&header.key_id) {
-            return Err(ErrorKind::RevokedKey { key_id });
+            return Err(ErrorKind::RevokedKey { key_id: key_id() });
         }
         let key = self
             .trusted
             .iter()
             .find(|k| k.key_id() == &header.key_id)
-            .ok_or(ErrorKind::UntrustedKey { key_id })?;
+            .ok_or_else(|| ErrorKind::UntrustedKey { key_id: key_id() })?;
         let identity = &header.identity;
-        if key.vendor().as_str() != identity.vendor.as_str() {
+        if key.vendor() != identity.vendor {
             return Err(ErrorKind::KeyVendorScope {
-                key_id,
+                key_id: key_id(),
                 key_vendor: key.vendor().into(),
                 image_vendor: identity.vendor.into(),
             });
         }
         if !key.device_types().is_empty() && !key.device_types().contains(identity.device_type) {
-            return Err(ErrorKind::KeyTypeScope { key_id, image_type: identity.device_type.into() });
+            return Err(ErrorKind::KeyTypeScope {
+                key_id: key_id(),
+                image_type: identity.device_type.into(),
+            });
         }
 
         if let Some(minimum) = self.minimum_security(identity.vendor, identity.device_type)
@@ -146,11 +150,11 @@ impl<'a> Policy<'a> {
     /// vendor+type entry if there is one, else the vendor-wide entry.
     #[must_use]
     pub fn minimum_security(&self, vendor: Ident<'_>, device_type: Ident<'_>) -> Option<u64> {
-        let for_vendor = |m: &&MinSecurity<'_>| m.vendor.as_str() == vendor.as_str();
+        let for_vendor = |m: &&MinSecurity<'_>| m.vendor == vendor;
         self.min_security
             .iter()
             .filter(for_vendor)
-            .find(|m| m.device_type.is_some_and(|t| t.as_str() == device_type.as_str()))
+            .find(|m| m.device_type == Some(device_type))
             .or_else(|| self.min_security.iter().filter(for_vendor).find(|m| m.device_type.is_none()))
             .map(|m| m.minimum)
     }

@@ -165,8 +165,8 @@ impl<'k, C: Crypto> Sealer<'k, C> {
             return Err(Error::new(ErrorKind::Incomplete { state: "inside a chunk" }, 0));
         }
         let image_digest = self.crypto.digest(&[&image_input(&self.chain, self.next_seq, self.total)]);
-        let tbs = Seal::to_be_signed(&self.key_id, &image_digest)?;
+        let tbs = Seal::to_be_signed(&self.key_id, &image_digest);
         let signature = self.key.sign(&tbs);
-        Ok(Seal { key_id: self.key_id, signature }.encode_record()?)
+        Ok(Seal { key_id: self.key_id, signature }.encode_record())
     }
 }

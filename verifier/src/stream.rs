@@ -4,7 +4,8 @@
 //! can stage them. [`Verifier::finish`] checks the seal; it is the only
 //! success.
 //!
-//! Memory is constant: one header buffer of the format's 4096-byte bound,
+//! Memory is constant: one header buffer of the format's 4096-byte bound
+//! (with where the decoded header's fields lie, so it is decoded once),
 //! one 154-byte record buffer, a running hash and a chain value. Nothing
 //! of a chunk is ever buffered.
 //!
@@ -19,7 +20,7 @@
 use migseal_format::bytes::copy_prefix;
 use migseal_format::cbor::{len_u64, skip_item};
 use migseal_format::envelope::{
-    ChunkHead, DOMAIN_HEADER, Descriptor, Digest, Header, KeyId, MAX_CHUNK_LEN, MAX_HEADER_LEN, RecordType,
+    ChunkHead, DOMAIN_HEADER, Descriptor, Digest, HeaderRecord, KeyId, MAX_CHUNK_LEN, RecordType,
     SEAL_RECORD_LEN, Seal, chain_input, chunk_prefix, image_input, peek_record_type,
 };
 
@@ -91,8 +92,8 @@ pub struct Verifier<'p, C: Crypto = Dalek> {
     offset: u64,
     /// Where the record being read started.
     record_start: u64,
-    header: [u8; MAX_HEADER_LEN],
-    header_len: usize,
+    /// The header record, gathered and then decoded once.
+    header: HeaderRecord,
     /// A chunk head or the seal record, while it arrives.
     record: [u8; SEAL_RECORD_LEN],
     record_len: usize,
@@ -130,8 +131,7 @@ impl<'p, C: Crypto> Verifier<'p, C> {
             failed: None,
             offset: 0,
             record_start: 0,
-            header: [0; MAX_HEADER_LEN],
-            header_len: 0,
+            header: HeaderRecord::new(),
             record: [0; SEAL_RECORD_LEN],
             record_len: 0,
             trusted_key: None,
@@ -223,9 +223,8 @@ impl<'p, C: Crypto> Verifier<'p, C> {
         if self.state != State::Verified {
             return None;
         }
-        let header_bytes = self.header.get(..self.header_len)?;
-        let header = Header::decode_record(header_bytes, 0).ok()?;
-        Some(Verdict::new(header, header_bytes, self.image_digest, self.next_seq, self.total))
+        let header = self.header.header()?;
+        Some(Verdict::new(header, self.header.bytes(), self.image_digest, self.next_seq, self.total))
     }
 
     fn fail(&mut self, e: Error) -> Error {
@@ -258,7 +257,7 @@ impl<'p, C: Crypto> Verifier<'p, C> {
             return None;
         }
         Some(SealedParts {
-            header_bytes: self.header.get(..self.header_len)?,
+            header_bytes: self.header.bytes(),
             trusted_key: self.trusted_key?,
             seal: self.seal?,
             seal_offset: self.record_start,
@@ -307,14 +306,9 @@ impl<'p, C: Crypto> Verifier<'p, C> {
     /// before a single chunk byte is accepted.
     fn header_bytes(&mut self, rest: &[u8]) -> Result<usize> {
         let limit = self.limits.max_header_len;
-        let old = self.header_len;
-        let take = limit.saturating_sub(old).min(rest.len());
-        let end = old.saturating_add(take);
-        if let (Some(dst), Some(src)) = (self.header.get_mut(old..end), rest.get(..take)) {
-            copy_prefix(dst, src);
-        }
-        self.header_len = end;
-        let buf = self.header.get(..end).unwrap_or(&[]);
+        let old = self.header.bytes().len();
+        let take = self.header.gather(rest, limit);
+        let buf = self.header.bytes();
 
         // Refuse a stream that does not start with a header record as soon
         // as its first two bytes say so.
@@ -324,16 +318,22 @@ impl<'p, C: Crypto> Verifier<'p, C> {
             Err(e) if e.is_truncated() => {}
             Err(e) => return Err(e.into()),
         }
+        // A header that decodes is canonical CBOR throughout (every item
+        // went through a typed read that refuses non-canonical forms), so
+        // the whole-item check of spec §8.2 step 3 cannot refuse it and is
+        // skipped. Any refusal goes the long way below, which keeps the
+        // spec's error precedence.
+        if let Ok(len) = self.header.decode_prefix(0) {
+            return self.accept_held_header(len, old);
+        }
+        let buf = self.header.bytes();
         match skip_item(buf, 0, &[]) {
             Ok(len) => {
-                self.header_len = len;
-                self.accept_header()?;
-                self.state = State::RecordStart;
-                self.record_start = len_u64(len);
-                Ok(len.saturating_sub(old))
+                self.header.decode_exact(len, 0)?;
+                self.accept_held_header(len, old)
             }
             Err(e) if e.is_truncated() => {
-                if end >= limit {
+                if buf.len() >= limit {
                     return Err(Error::new(ErrorKind::HeaderTooLarge { limit: len_u64(limit) }, 0));
                 }
                 Ok(take)
@@ -342,9 +342,14 @@ impl<'p, C: Crypto> Verifier<'p, C> {
         }
     }
 
-    fn accept_header(&mut self) -> Result<()> {
-        let bytes = self.header.get(..self.header_len).unwrap_or(&[]);
-        let header = Header::decode_record(bytes, 0)?;
+    /// Runs the header checks of spec §8.2 steps 4–6 on the decoded header
+    /// record of `len` bytes (`old` of them from earlier calls) and moves
+    /// past it; returns how many of this call's bytes it used.
+    fn accept_held_header(&mut self, len: usize, old: usize) -> Result<usize> {
+        let header = self
+            .header
+            .header()
+            .ok_or_else(|| Error::new(ErrorKind::Incomplete { state: "inside its header record" }, 0))?;
         // The device first: an image for another device is refused for that
         // reason, whoever sealed it.
         let source = Descriptor::from_header(&header);
@@ -354,8 +359,10 @@ impl<'p, C: Crypto> Verifier<'p, C> {
         let key = self.policy.check_header(&header).map_err(|k| Error::new(k, 0))?;
         self.trusted_key = Some(key);
         self.key_id = header.key_id;
-        self.chain = self.crypto.digest(&[DOMAIN_HEADER, bytes]);
-        Ok(())
+        self.chain = self.crypto.digest(&[DOMAIN_HEADER, self.header.bytes()]);
+        self.state = State::RecordStart;
+        self.record_start = len_u64(len);
+        Ok(len.saturating_sub(old))
     }
 
     /// Gathers a record's head one byte at a time (at most 20 bytes for a
@@ -503,7 +510,7 @@ pub(crate) fn verify_seal<C: Crypto>(
     if !signature_s_is_canonical(&seal.signature) {
         return Err(Error::new(ErrorKind::NonCanonicalSignature, sig_at));
     }
-    let tbs = Seal::to_be_signed(&seal.key_id, image_digest)?;
+    let tbs = Seal::to_be_signed(&seal.key_id, image_digest);
     crypto.verify_strict_trusted(key, &tbs, &seal.signature).map_err(|f| {
         let kind = match f {
             CryptoFailure::BadSignature => ErrorKind::BadSignature,

@@ -30,8 +30,14 @@ pub fn probe(ctx: &Ctx) -> Result<(), String> {
     let mut a = vec!["build", "-q"];
     a.extend(common);
     a.extend(["--features", "host-crypto"]);
-    cargo(ctx, &a, &[("RUSTFLAGS", PROBE_FLAGS)])
-        .map_err(|e| format!("{e}\nthe host-crypto probe did not link: a panic in migseal's code is reachable (the linker names migseal_probe_panic_is_reachable); run this step to list the sites"))?;
+    cargo(ctx, &a, &[("RUSTFLAGS", PROBE_FLAGS)]).map_err(|e| {
+        format!(
+            "{e}\nthe host-crypto probe did not build. If the error above names \
+                 migseal_probe_panic_is_reachable, a panic in migseal's code is reachable: \
+                 the IR scan of this step lists the sites. Otherwise the cause is the one \
+                 shown (a missing target or toolchain: run `cargo xtask ci --only setup`)."
+        )
+    })?;
     let mut a = vec!["+nightly", "build", "-q", "-Zbuild-std=core", "--target-dir", "probe/target/build-std"];
     a.extend(common);
     a.extend(["--features", "host-crypto"]);

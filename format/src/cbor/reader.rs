@@ -228,13 +228,7 @@ impl<'a> Reader<'a> {
     ///
     /// As [`Reader::read_bytes`], plus [`ErrorCode::InvalidUtf8`].
     pub fn read_text(&mut self, max_len: u64) -> Result<&'a str> {
-        let at = self.offset();
-        let len = self.expect("text string", |h| match h {
-            Head::Text(n) => Some(n),
-            _ => None,
-        })?;
-        let start = self.offset();
-        let bytes = self.take_content(len, max_len, at)?;
+        let (start, bytes) = self.read_text_content(max_len)?;
         match core::str::from_utf8(bytes) {
             Ok(s) => Ok(s),
             Err(e) => {
@@ -242,6 +236,50 @@ impl<'a> Reader<'a> {
                 self.fail(Error::new(ErrorCode::InvalidUtf8, bad))
             }
         }
+    }
+
+    /// Reads a text string of at most `max_len` bytes whose content must
+    /// pass `check`, a rule stricter than UTF-8 that admits only ASCII
+    /// (identifiers). Content that passes is ASCII, so it is not checked as
+    /// UTF-8 again; content that fails is, so that text which is not UTF-8
+    /// at all is refused with [`ErrorCode::InvalidUtf8`] exactly as by
+    /// [`Reader::read_text`]. `check`'s error offsets count from the
+    /// content's first byte.
+    ///
+    /// # Errors
+    ///
+    /// As [`Reader::read_text`], then `check`'s refusal.
+    pub fn read_ascii_text<T>(
+        &mut self,
+        max_len: u64,
+        check: impl FnOnce(&'a [u8]) -> Result<T>,
+    ) -> Result<T> {
+        let (start, bytes) = self.read_text_content(max_len)?;
+        match check(bytes) {
+            Ok(value) => Ok(value),
+            Err(refused) => {
+                let e = match core::str::from_utf8(bytes) {
+                    Ok(_) => refused.shifted(start),
+                    Err(e) => {
+                        Error::new(ErrorCode::InvalidUtf8, start.saturating_add(len_u64(e.valid_up_to())))
+                    }
+                };
+                self.fail(e)
+            }
+        }
+    }
+
+    /// Reads a text string head and takes its content, not yet checked as
+    /// UTF-8; returns the content's offset with it.
+    fn read_text_content(&mut self, max_len: u64) -> Result<(u64, &'a [u8])> {
+        let at = self.offset();
+        let len = self.expect("text string", |h| match h {
+            Head::Text(n) => Some(n),
+            _ => None,
+        })?;
+        let start = self.offset();
+        let bytes = self.take_content(len, max_len, at)?;
+        Ok((start, bytes))
     }
 
     /// Takes `len` content bytes after a string head read at `at`.

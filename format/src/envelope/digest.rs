@@ -3,6 +3,8 @@
 //! NUL-terminated domain string, so no digest of one kind can be replayed
 //! as a digest of another.
 
+use crate::bytes::concat;
+
 /// A SHA-256 digest.
 pub type Digest = [u8; DIGEST_LEN];
 /// Length of a SHA-256 digest.
@@ -54,19 +56,6 @@ pub fn image_input(chain: &Digest, chunk_count: u64, total_len: u64) -> [u8; IMA
     let mut out = [0u8; IMAGE_INPUT_LEN];
     concat(&mut out, &[DOMAIN_IMAGE, chain, &chunk_count.to_be_bytes(), &total_len.to_be_bytes()]);
     out
-}
-
-/// Writes `parts` one after another into `out`; the callers size `out` to
-/// the exact sum, so nothing is ever cut (and nothing can panic if not).
-fn concat(out: &mut [u8], parts: &[&[u8]]) {
-    let mut at = 0usize;
-    for part in parts {
-        let end = at.saturating_add(part.len());
-        if let Some(dst) = out.get_mut(at..end) {
-            crate::bytes::copy_prefix(dst, part);
-        }
-        at = end;
-    }
 }
 
 #[cfg(test)]

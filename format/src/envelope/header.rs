@@ -50,6 +50,11 @@ impl<'a> SessionNonce<'a> {
     pub const fn as_bytes(&self) -> &'a [u8] {
         self.0
     }
+
+    /// A nonce the decoder already validated. It does not validate.
+    pub(crate) const fn validated_by_decoder(bytes: &'a [u8]) -> Self {
+        Self(bytes)
+    }
 }
 
 /// The header record's content (spec §4.2).
@@ -87,12 +92,37 @@ impl<'a> Header<'a> {
     /// or a field-level refusal, with the field named.
     pub fn decode_record(bytes: &'a [u8], base: u64) -> Result<Self> {
         let mut r = Reader::with_base(bytes, base);
+        let header = Self::decode_from(&mut r)?;
+        r.finish()?;
+        Ok(header)
+    }
+
+    /// Decodes the header record at the start of `bytes`, which may go on
+    /// past it, and returns it with its length.
+    ///
+    /// A header this accepts is canonical CBOR throughout: every item of it
+    /// was read by a typed read that refuses non-canonical forms. But a
+    /// refusal from here is not necessarily the one the spec's precedence
+    /// names (§8.6: generic CBOR rules over the whole item come before
+    /// field rules); a caller that reports errors runs
+    /// [`skip_item`](crate::cbor::skip_item) over the bytes first when
+    /// this fails.
+    ///
+    /// # Errors
+    ///
+    /// As [`Header::decode_record`], except trailing bytes, and a
+    /// truncation error when `bytes` end inside the header.
+    pub fn decode_prefix(bytes: &'a [u8], base: u64) -> Result<(Self, usize)> {
+        let mut r = Reader::with_base(bytes, base);
+        let header = Self::decode_from(&mut r)?;
+        Ok((header, r.position()))
+    }
+
+    fn decode_from(r: &mut Reader<'a>) -> Result<Self> {
         r.read_array_exact(2, ErrorCode::RecordShape).map_err(|e| e.in_field("header record"))?;
         r.read_int_eq(RecordType::Header.number(), ErrorCode::UnknownRecordType)
             .map_err(|e| e.in_field("record type"))?;
-        let header = Self::decode_map(&mut r)?;
-        r.finish()?;
-        Ok(header)
+        Self::decode_map(r)
     }
 
     fn decode_map(r: &mut Reader<'a>) -> Result<Self> {

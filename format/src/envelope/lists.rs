@@ -5,7 +5,7 @@
 use super::version::{VersionRange, check_follows};
 use crate::cbor::{Encoder, Reader, Sink, len_u64};
 use crate::error::{Detail, Error, ErrorCode, Result};
-use crate::ident::{Ident, MAX_IDENT_LEN, read_ident};
+use crate::ident::{Ident, read_ident};
 
 #[derive(Clone, Copy, Debug)]
 enum Repr<'a, T: 'a> {
@@ -20,7 +20,7 @@ enum Repr<'a, T: 'a> {
 /// Canonical order of identifiers: the order of their CBOR encodings, which
 /// for text strings is length first, then bytes.
 fn ident_order(a: &Ident<'_>, b: &Ident<'_>) -> core::cmp::Ordering {
-    (a.as_str().len(), a.as_str().as_bytes()).cmp(&(b.as_str().len(), b.as_str().as_bytes()))
+    (a.as_bytes().len(), a.as_bytes()).cmp(&(b.as_bytes().len(), b.as_bytes()))
 }
 
 /// A strictly increasing set of identifiers (features, codecs).
@@ -88,6 +88,20 @@ impl<'a> IdentList<'a> {
         Ok(())
     }
 
+    /// The validated encoding and item count of a decoded list.
+    pub(crate) fn encoded_parts(&self) -> Option<(&'a [u8], usize)> {
+        match self.repr {
+            Repr::Encoded { items, len } => Some((items, len)),
+            Repr::Slice(_) | Repr::One(_) => None,
+        }
+    }
+
+    /// A list over items that [`IdentList::decode`] validated (given back
+    /// by [`IdentList::encoded_parts`]). It does not validate.
+    pub(crate) const fn validated_by_decoder(items: &'a [u8], len: usize) -> Self {
+        Self { repr: Repr::Encoded { items, len } }
+    }
+
     /// Number of identifiers.
     #[must_use]
     pub fn len(&self) -> usize {
@@ -108,7 +122,7 @@ impl<'a> IdentList<'a> {
     #[must_use]
     pub fn iter(&self) -> IdentIter<'a> {
         match self.repr {
-            Repr::Encoded { items, .. } => IdentIter::Encoded(Reader::new(items)),
+            Repr::Encoded { items, .. } => IdentIter::Encoded(items),
             Repr::Slice(s) => IdentIter::Slice(s.iter()),
             Repr::One(i) => IdentIter::One(Some(i)),
         }
@@ -117,12 +131,16 @@ impl<'a> IdentList<'a> {
     /// True when `ident` is in the list (byte equality).
     #[must_use]
     pub fn contains(&self, ident: Ident<'_>) -> bool {
-        self.iter().any(|i| i.as_str() == ident.as_str())
+        self.iter().any(|i| i == ident)
     }
 }
 
 impl PartialEq for IdentList<'_> {
     fn eq(&self, other: &Self) -> bool {
+        // Canonical encodings are unique: equal lists have equal bytes.
+        if let (Repr::Encoded { items: a, .. }, Repr::Encoded { items: b, .. }) = (self.repr, other.repr) {
+            return a == b;
+        }
         self.len() == other.len() && self.iter().zip(other.iter()).all(|(a, b)| a == b)
     }
 }
@@ -132,9 +150,9 @@ impl Eq for IdentList<'_> {}
 /// Iterator over an [`IdentList`].
 #[derive(Clone, Debug)]
 pub enum IdentIter<'a> {
-    /// Over a validated encoding.
+    /// Over a validated encoding (the items not yet visited).
     #[doc(hidden)]
-    Encoded(Reader<'a>),
+    Encoded(&'a [u8]),
     /// Over a caller's slice.
     #[doc(hidden)]
     Slice(core::slice::Iter<'a, Ident<'a>>),
@@ -148,16 +166,30 @@ impl<'a> Iterator for IdentIter<'a> {
 
     fn next(&mut self) -> Option<Ident<'a>> {
         match self {
-            // The encoding was validated when the list was decoded, so these
-            // reads cannot fail; if they did, iteration would just stop.
-            IdentIter::Encoded(r) if !r.at_end() => {
-                r.read_text(len_u64(MAX_IDENT_LEN)).ok().and_then(|t| Ident::new(t).ok())
+            IdentIter::Encoded(rest) => {
+                let (ident, after) = next_encoded_ident(rest)?;
+                *rest = after;
+                Some(ident)
             }
-            IdentIter::Encoded(_) => None,
             IdentIter::Slice(it) => it.next().copied(),
             IdentIter::One(i) => i.take(),
         }
     }
+}
+
+/// Splits the first identifier off a validated encoded list. Only the two
+/// head forms an identifier can have (`0x61`–`0x77`, and `0x78 n` for
+/// n = 24–64) are read; the decoder checked every item, so anything else
+/// cannot occur, and would end the iteration rather than be guessed at.
+fn next_encoded_ident<'a>(items: &'a [u8]) -> Option<(Ident<'a>, &'a [u8])> {
+    let (head_len, len) = match *items {
+        [0x78, n, ..] => (2usize, usize::from(n)),
+        [h @ 0x61..=0x77, ..] => (1, usize::from(h.checked_sub(0x60)?)),
+        _ => return None,
+    };
+    let end = head_len.checked_add(len)?;
+    let text = items.get(head_len..end)?;
+    Some((Ident::validated_by_decoder(text), items.get(end..)?))
 }
 
 /// A sorted, disjoint set of version ranges.
@@ -285,5 +317,41 @@ impl Iterator for RangeIter<'_> {
             RangeIter::Slice(it) => it.next().copied(),
             RangeIter::One(r) => r.take(),
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::cbor::SliceSink;
+
+    /// Both head forms (one byte up to 23, `0x78 n` from 24) and the
+    /// longest identifier come back out of an encoded list unchanged.
+    #[test]
+    fn encoded_lists_iterate_to_their_items() {
+        let texts = ["a", "b2", &"c".repeat(23), &"d".repeat(24), &"e".repeat(64)];
+        let idents: [Ident<'_>; 5] = texts.map(|t| Ident::new(t).unwrap());
+        let list = IdentList::from_slice(&idents, 8).unwrap();
+        let mut buf = [0u8; 256];
+        let mut e = Encoder::new(SliceSink::new(&mut buf));
+        list.encode(&mut e).unwrap();
+        let sink = e.finish().unwrap();
+        let bytes = sink.written();
+        let decoded = IdentList::decode(&mut Reader::new(bytes), 8).unwrap();
+        assert!(matches!(decoded.repr, Repr::Encoded { len: 5, .. }));
+        assert!(decoded.iter().map(|i| i.as_str()).eq(texts));
+        assert_eq!(decoded, list);
+        assert!(decoded.contains(Ident::new(&"d".repeat(24)).unwrap()));
+        assert!(!decoded.contains(Ident::new(&"d".repeat(25)).unwrap()));
+    }
+
+    /// Two decoded lists are equal exactly when their encodings are.
+    #[test]
+    fn encoded_lists_compare_by_their_bytes() {
+        let decode = |bytes: &'static [u8]| IdentList::decode(&mut Reader::new(bytes), 8).unwrap();
+        assert_eq!(decode(b"\x82\x61a\x61b"), decode(b"\x82\x61a\x61b"));
+        assert_ne!(decode(b"\x82\x61a\x61b"), decode(b"\x82\x61a\x61c"));
+        assert_ne!(decode(b"\x81\x61a"), decode(b"\x82\x61a\x61b"));
     }
 }

@@ -9,6 +9,7 @@ mod config;
 mod descriptor;
 mod digest;
 mod header;
+mod header_record;
 mod lists;
 mod record;
 mod seal;
@@ -21,6 +22,7 @@ pub use digest::{
     DOMAIN_KEY_ID, Digest, IMAGE_INPUT_LEN, chain_input, chunk_prefix, image_input,
 };
 pub use header::{DeviceIdentity, Header, KeyId, SessionNonce};
+pub use header_record::HeaderRecord;
 pub use lists::{IdentIter, IdentList, RangeIter, VersionRanges};
 pub use record::{CHUNK_HEAD_MAX_LEN, ChunkHead, RecordType, peek_record_type};
 pub use seal::{

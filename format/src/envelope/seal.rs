@@ -9,7 +9,8 @@
 use super::digest::{DIGEST_LEN, Digest};
 use super::header::{KeyId, read_key_id};
 use super::{KEY_ID_LEN, RecordType};
-use crate::cbor::{Encoder, MapKeys, Reader, SliceSink, len_u64};
+use crate::bytes::concat;
+use crate::cbor::{MapKeys, Reader, len_u64};
 use crate::error::{Detail, Error, ErrorCode, Result};
 
 /// COSE algorithm: Ed25519 as a fully specified algorithm (RFC 9864).
@@ -38,33 +39,35 @@ pub const TBS_LEN: usize = 1 + 1 + 10 + 2 + PROTECTED_LEN + 1 + 2 + DIGEST_LEN;
 /// Encoded length of a seal record.
 pub const SEAL_RECORD_LEN: usize = 1 + 1 + 1 + 1 + 2 + PROTECTED_LEN + 1 + 1 + 2 + SIGNATURE_LEN;
 
-/// The protected header's exact bytes for `key_id`.
-///
-/// # Errors
-///
-/// None in practice (the buffer is sized exactly); an internal sizing
-/// mistake would surface as [`ErrorCode::BufferTooSmall`].
-pub fn protected_header(key_id: &KeyId) -> Result<[u8; PROTECTED_LEN]> {
-    let mut out = [0u8; PROTECTED_LEN];
-    let mut e = Encoder::new(SliceSink::new(&mut out));
-    e.map(3)?
-        .uint(LABEL_ALG)?
-        .int(ALG_ED25519)?
-        .uint(LABEL_CONTENT_TYPE)?
-        .text(CONTENT_TYPE)?
-        .uint(LABEL_KID)?
-        .bytes(key_id)?;
-    exact(e.finish()?.len(), PROTECTED_LEN)?;
-    Ok(out)
-}
+/// The protected header's bytes before the key id, `{1: -19, 3:
+/// CONTENT_TYPE, 4:` and the key id's byte-string head. v1 allows one
+/// encoding, so it is spelled out: the verifier compares bytes instead of
+/// re-encoding (a test holds it equal to the encoder's output).
+const PROTECTED_PREFIX: &[u8; PROTECTED_LEN - KEY_ID_LEN] =
+    b"\xa3\x01\x32\x03\x78\x27application/vnd.migseal.image-digest-v1\x04\x58\x20";
+/// A seal record's bytes before the protected header: `[2, 18([` and the
+/// protected header's byte-string head.
+const SEAL_HEAD: &[u8; 6] = b"\x82\x02\xd2\x84\x58\x50";
+/// Between the protected header and the signature: the empty unprotected
+/// map, the detached (null) payload and the signature's byte-string head.
+const SEAL_MIDDLE: &[u8; 4] = b"\xa0\xf6\x58\x40";
+/// Where the key id sits in a seal record.
+const SEAL_KID_AT: usize = SEAL_HEAD.len() + PROTECTED_PREFIX.len();
+/// Where the signature sits in a seal record.
+const SEAL_SIGNATURE_AT: usize = SEAL_KID_AT + KEY_ID_LEN + SEAL_MIDDLE.len();
+/// `Sig_structure`'s bytes before the protected header: a 4-array, the
+/// context text `Signature1` and the protected header's byte-string head.
+const TBS_HEAD: &[u8; 14] = b"\x84\x6aSignature1\x58\x50";
+/// Between the protected header and the image digest: the empty external
+/// AAD and the digest's byte-string head.
+const TBS_MIDDLE: &[u8; 3] = b"\x40\x58\x20";
 
-fn exact(found: usize, expected: usize) -> Result<()> {
-    if found == expected {
-        Ok(())
-    } else {
-        Err(Error::new(ErrorCode::BufferTooSmall, len_u64(found))
-            .with_detail(Detail::Value { expected: len_u64(expected), found: len_u64(found) }))
-    }
+/// The protected header's exact bytes for `key_id`.
+#[must_use]
+pub fn protected_header(key_id: &KeyId) -> [u8; PROTECTED_LEN] {
+    let mut out = [0u8; PROTECTED_LEN];
+    concat(&mut out, &[PROTECTED_PREFIX, key_id]);
+    out
 }
 
 /// A decoded seal.
@@ -88,6 +91,12 @@ impl Seal {
     /// [`ErrorCode::BadUnprotectedHeader`], [`ErrorCode::PayloadNotDetached`],
     /// [`ErrorCode::InvalidFieldLength`] for a signature not 64 bytes.
     pub fn decode_record(bytes: &[u8], base: u64) -> Result<Self> {
+        // The one encoding v1 allows: take the key id and signature from
+        // their places. Anything else is decoded item by item, so that it is
+        // refused with the code and offset of its first deviation.
+        if let Some(seal) = Self::from_exact_layout(bytes) {
+            return Ok(seal);
+        }
         let mut r = Reader::with_base(bytes, base);
         r.read_array_exact(2, ErrorCode::RecordShape).map_err(|e| e.in_field("seal record"))?;
         r.read_int_eq(RecordType::Seal.number(), ErrorCode::UnknownRecordType)
@@ -101,7 +110,7 @@ impl Seal {
         let key_id = decode_protected(protected, content_at).map_err(|e| e.in_field("seal.protected"))?;
         // The map is canonical and every value was checked, so the bytes are
         // the template's; compare anyway, so the two can never drift apart.
-        if protected != protected_header(&key_id)? {
+        if protected != protected_header(&key_id) {
             return Err(Error::new(ErrorCode::BadProtectedHeader, protected_at).in_field("seal.protected"));
         }
 
@@ -126,40 +135,37 @@ impl Seal {
         Ok(Self { key_id, signature })
     }
 
+    /// The seal when `bytes` are exactly a v1 seal record.
+    fn from_exact_layout(bytes: &[u8]) -> Option<Self> {
+        let kid_end = SEAL_KID_AT.checked_add(KEY_ID_LEN)?;
+        let fixed = bytes.len() == SEAL_RECORD_LEN
+            && bytes.get(..SEAL_HEAD.len())? == SEAL_HEAD
+            && bytes.get(SEAL_HEAD.len()..SEAL_KID_AT)? == PROTECTED_PREFIX
+            && bytes.get(kid_end..SEAL_SIGNATURE_AT)? == SEAL_MIDDLE;
+        if !fixed {
+            return None;
+        }
+        Some(Self {
+            key_id: KeyId::try_from(bytes.get(SEAL_KID_AT..kid_end)?).ok()?,
+            signature: <[u8; SIGNATURE_LEN]>::try_from(bytes.get(SEAL_SIGNATURE_AT..)?).ok()?,
+        })
+    }
+
     /// Encodes the seal record.
-    ///
-    /// # Errors
-    ///
-    /// None in practice; see [`protected_header`].
-    pub fn encode_record(&self) -> Result<[u8; SEAL_RECORD_LEN]> {
-        let protected = protected_header(&self.key_id)?;
+    #[must_use]
+    pub fn encode_record(&self) -> [u8; SEAL_RECORD_LEN] {
         let mut out = [0u8; SEAL_RECORD_LEN];
-        let mut e = Encoder::new(SliceSink::new(&mut out));
-        e.array(2)?
-            .int(RecordType::Seal.number())?
-            .tag(TAG_COSE_SIGN1)?
-            .array(4)?
-            .bytes(&protected)?
-            .map(0)?
-            .null()?
-            .bytes(&self.signature)?;
-        exact(e.finish()?.len(), SEAL_RECORD_LEN)?;
-        Ok(out)
+        concat(&mut out, &[SEAL_HEAD, PROTECTED_PREFIX, &self.key_id, SEAL_MIDDLE, &self.signature]);
+        out
     }
 
     /// The bytes the signature covers: the RFC 9052 `Sig_structure`
     /// `["Signature1", protected, h'', image_digest]` for `key_id`.
-    ///
-    /// # Errors
-    ///
-    /// None in practice; see [`protected_header`].
-    pub fn to_be_signed(key_id: &KeyId, image_digest: &Digest) -> Result<[u8; TBS_LEN]> {
-        let protected = protected_header(key_id)?;
+    #[must_use]
+    pub fn to_be_signed(key_id: &KeyId, image_digest: &Digest) -> [u8; TBS_LEN] {
         let mut out = [0u8; TBS_LEN];
-        let mut e = Encoder::new(SliceSink::new(&mut out));
-        e.array(4)?.text("Signature1")?.bytes(&protected)?.bytes(&[])?.bytes(image_digest)?;
-        exact(e.finish()?.len(), TBS_LEN)?;
-        Ok(out)
+        concat(&mut out, &[TBS_HEAD, PROTECTED_PREFIX, key_id, TBS_MIDDLE, image_digest]);
+        out
     }
 }
 
@@ -213,16 +219,65 @@ mod tests {
     #[test]
     fn sizes_match_the_encodings() {
         let seal = Seal { key_id: [7; 32], signature: [9; 64] };
-        let record = seal.encode_record().unwrap();
+        let record = seal.encode_record();
         assert_eq!(Seal::decode_record(&record, 0).unwrap(), seal);
         assert_eq!(PROTECTED_LEN, 80);
         assert_eq!(SEAL_RECORD_LEN, 154);
         assert_eq!(TBS_LEN, 129);
     }
 
+    /// The spelled-out layouts are exactly what the canonical encoder
+    /// writes for the same fields.
+    #[test]
+    fn layouts_are_the_encoders_output() {
+        use crate::cbor::{Encoder, SliceSink};
+        let (kid, signature, digest) = ([0x5a; 32], [0xa5; 64], [0x3c; 32]);
+        let mut protected = [0u8; PROTECTED_LEN];
+        let mut e = Encoder::new(SliceSink::new(&mut protected));
+        e.map(3).unwrap().uint(LABEL_ALG).unwrap().int(ALG_ED25519).unwrap();
+        e.uint(LABEL_CONTENT_TYPE).unwrap().text(CONTENT_TYPE).unwrap();
+        e.uint(LABEL_KID).unwrap().bytes(&kid).unwrap();
+        assert_eq!(e.finish().unwrap().len(), PROTECTED_LEN);
+        assert_eq!(protected_header(&kid), protected);
+
+        let mut record = [0u8; SEAL_RECORD_LEN];
+        let mut e = Encoder::new(SliceSink::new(&mut record));
+        e.array(2).unwrap().int(RecordType::Seal.number()).unwrap().tag(TAG_COSE_SIGN1).unwrap();
+        e.array(4).unwrap().bytes(&protected).unwrap().map(0).unwrap().null().unwrap();
+        e.bytes(&signature).unwrap();
+        assert_eq!(e.finish().unwrap().len(), SEAL_RECORD_LEN);
+        assert_eq!(Seal { key_id: kid, signature }.encode_record(), record);
+
+        let mut tbs = [0u8; TBS_LEN];
+        let mut e = Encoder::new(SliceSink::new(&mut tbs));
+        e.array(4).unwrap().text("Signature1").unwrap().bytes(&protected).unwrap();
+        e.bytes(&[]).unwrap().bytes(&digest).unwrap();
+        assert_eq!(e.finish().unwrap().len(), TBS_LEN);
+        assert_eq!(Seal::to_be_signed(&kid, &digest), tbs);
+    }
+
+    /// Every byte outside the key id and the signature is fixed: changing
+    /// any of them is refused (by the item-by-item decoder, which names
+    /// the deviation), and the fixed-layout path never accepts it.
+    #[test]
+    fn every_fixed_byte_is_checked() {
+        let seal = Seal { key_id: [7; 32], signature: [9; 64] };
+        let record = seal.encode_record();
+        let kid = SEAL_KID_AT..SEAL_KID_AT + KEY_ID_LEN;
+        for at in (0..SEAL_RECORD_LEN).filter(|i| !kid.contains(i) && *i < SEAL_SIGNATURE_AT) {
+            for flip in [0x01, 0x20, 0x80] {
+                let mut bad = record;
+                bad[at] ^= flip;
+                assert_eq!(Seal::from_exact_layout(&bad), None, "byte {at}");
+                assert!(Seal::decode_record(&bad, 0).is_err(), "byte {at} ^ {flip:#x} accepted");
+            }
+        }
+        assert_eq!(Seal::from_exact_layout(&record[..SEAL_RECORD_LEN - 1]), None);
+    }
+
     #[test]
     fn sig_structure_is_rfc9052_shaped() {
-        let tbs = Seal::to_be_signed(&[1; 32], &[2; 32]).unwrap();
+        let tbs = Seal::to_be_signed(&[1; 32], &[2; 32]);
         assert_eq!(tbs[0], 0x84);
         assert_eq!(&tbs[1..12], b"\x6aSignature1");
         assert_eq!(&tbs[12..14], &[0x58, u8::try_from(PROTECTED_LEN).unwrap()]);
@@ -232,7 +287,7 @@ mod tests {
 
     #[test]
     fn polymorphic_eddsa_is_refused() {
-        let mut record = Seal { key_id: [7; 32], signature: [9; 64] }.encode_record().unwrap();
+        let mut record = Seal { key_id: [7; 32], signature: [9; 64] }.encode_record();
         // protected starts after 82 02 d2 84 58 50; then a3 01 32
         assert_eq!(record[7], 0x01);
         assert_eq!(record[8], 0x32);

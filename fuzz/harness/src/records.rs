@@ -6,10 +6,10 @@
 //! accepted record is canonical CBOR and the encoder writes it back
 //! byte-identically (one value, one encoding).
 
-use migseal_format::cbor::{Encoder, validate};
+use migseal_format::cbor::{Encoder, skip_item, validate};
 use migseal_format::envelope::{
-    CHUNK_HEAD_MAX_LEN, ChunkHead, Descriptor, Header, MAX_CHUNK_LEN, RecordType, Role, SEAL_RECORD_LEN,
-    Seal, TAG_COSE_SIGN1, peek_record_type,
+    CHUNK_HEAD_MAX_LEN, ChunkHead, Descriptor, Header, HeaderRecord, MAX_CHUNK_LEN, MAX_HEADER_LEN, RecordType,
+    Role, SEAL_RECORD_LEN, Seal, TAG_COSE_SIGN1, peek_record_type,
 };
 use migseal_format::{ErrorCode, Result};
 use migseal_verifier::compat;
@@ -55,6 +55,7 @@ fn encoded(f: impl FnOnce(&mut Encoder<Vec<u8>>) -> Result<()>) -> Vec<u8> {
 ///
 /// When a property does not hold.
 pub fn check_header(data: &[u8]) {
+    check_header_prefix(data);
     let at0 = Header::decode_record(data, 0);
     check_offsets(data, &at0, &Header::decode_record(data, BASE));
     let Ok(header) = at0 else { return };
@@ -70,6 +71,24 @@ pub fn check_header(data: &[u8]) {
     assert_eq!(c.chosen_version(), Some(header.state_version));
     let bytes = encoded(|e| source.encode(e));
     assert_eq!(Descriptor::decode(&bytes), Ok(source), "the header's descriptor does not round-trip");
+}
+
+/// The verifier's fast path: a header decoded from the front of longer
+/// bytes is one the generic whole-item check accepts too, with the same
+/// length (so skipping that check cannot change a verdict), it is the
+/// header the exact decoder gives for those bytes, and a [`HeaderRecord`]
+/// gives it back unchanged from its kept layout.
+fn check_header_prefix(data: &[u8]) {
+    let Ok((header, len)) = Header::decode_prefix(data, 0) else { return };
+    assert_eq!(skip_item(data, 0, &[]), Ok(len), "decode_prefix accepted what the generic check refuses");
+    assert_eq!(Header::decode_record(&data[..len], 0), Ok(header), "decode_prefix and decode_record differ");
+    let mut held = HeaderRecord::new();
+    held.gather(data, MAX_HEADER_LEN);
+    if data.len() <= MAX_HEADER_LEN {
+        assert_eq!(held.decode_prefix(0), Ok(len));
+        assert_eq!(held.bytes(), &data[..len]);
+        assert_eq!(held.header(), Some(header), "the kept layout rebuilds another header");
+    }
 }
 
 /// `decode_chunk_head`.
@@ -120,10 +139,10 @@ pub fn check_seal(data: &[u8]) {
     check_offsets(data, &at0, &Seal::decode_record(data, BASE));
     let Ok(seal) = at0 else { return };
     assert_eq!(data.len(), SEAL_RECORD_LEN, "a seal record has one length");
-    assert_eq!(seal.encode_record().ok().as_ref().map(|r| &r[..]), Some(data), "seal re-encodes differently");
+    assert_eq!(&seal.encode_record()[..], data, "seal re-encodes differently");
     assert_eq!(validate(data, &[TAG_COSE_SIGN1]), Ok(()), "an accepted seal is not canonical CBOR");
     assert_eq!(peek_record_type(data, 0), Ok(RecordType::Seal));
-    assert!(Seal::to_be_signed(&seal.key_id, &[0; 32]).is_ok());
+    assert!(Seal::to_be_signed(&seal.key_id, &[0; 32]).ends_with(&[0; 32]));
 }
 
 /// `decode_descriptor`.
