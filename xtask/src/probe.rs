@@ -23,50 +23,12 @@ const PROBE_FLAGS: &str =
     r#"-Coverflow-checks=on --cfg curve25519_dalek_backend="serial" --cfg sha2_backend="soft""#;
 const PROBE_KERNEL_FLAGS: &str = r#"-Coverflow-checks=on --cfg no_fp_fmt_parse --cfg curve25519_dalek_backend="serial" --cfg sha2_backend="soft""#;
 
-pub fn probe(ctx: &Ctx) -> Result<(), String> {
-    let manifest = "probe/Cargo.toml";
-    let common = ["--manifest-path", manifest, "--release", "--target", "x86_64-unknown-none"];
-
-    let mut a = vec!["build", "-q"];
-    a.extend(common);
-    a.extend(["--features", "host-crypto"]);
-    cargo(ctx, &a, &[("RUSTFLAGS", PROBE_FLAGS)]).map_err(|e| {
-        format!(
-            "{e}\nthe host-crypto probe did not build. If the error above names \
-                 migseal_probe_panic_is_reachable, a panic in migseal's code is reachable: \
-                 the IR scan of this step lists the sites. Otherwise the cause is the one \
-                 shown (a missing target or toolchain: run `cargo xtask ci --only setup`)."
-        )
-    })?;
-    let mut a = vec!["+nightly", "build", "-q", "-Zbuild-std=core", "--target-dir", "probe/target/build-std"];
-    a.extend(common);
-    a.extend(["--features", "host-crypto"]);
-    cargo(ctx, &a, &[("RUSTFLAGS", PROBE_KERNEL_FLAGS)])?;
-    println!(
-        "host-crypto probe links (stable, and nightly build-std with no_fp_fmt_parse): project panic sites: 0"
-    );
-
-    // The control: one reachable panic must break the link.
-    let mut a = vec!["build", "-q"];
-    a.extend(common);
-    a.extend(["--features", "host-crypto,canary"]);
-    println!("+ cargo {} (must fail to link)", a.join(" "));
-    let canary = std::process::Command::new("cargo")
-        .args(&a)
-        .env("RUSTFLAGS", PROBE_FLAGS)
-        .current_dir(&ctx.root)
-        .output()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
-    let stderr = String::from_utf8_lossy(&canary.stderr);
-    if canary.status.success() || !stderr.contains("migseal_probe_panic_is_reachable") {
-        return Err(
-            "the canary build (one deliberately reachable panic) linked: the probe cannot see panics".into(),
-        );
-    }
-    println!(
-        "canary with one reachable panic fails to link, naming migseal_probe_panic_is_reachable: the probe works"
-    );
-
+/// Step 2 of the module doc: every panic call left in the optimised IR of
+/// the default-provider build, resolved to its source line, checked
+/// against probe/allowlist.txt. Runs first, so that a reachable panic in
+/// migseal's code is reported with its file and line before the link
+/// proof below fails without them.
+fn scan_ir(ctx: &Ctx, common: &[&str]) -> Result<(), String> {
     let deps = ctx.root.join("probe/target/x86_64-unknown-none/release/deps");
     let mut a = vec!["rustc", "-q"];
     a.extend(common);
@@ -113,6 +75,54 @@ pub fn probe(ctx: &Ctx) -> Result<(), String> {
             problems.join(", ")
         ));
     }
+    Ok(())
+}
+
+pub fn probe(ctx: &Ctx) -> Result<(), String> {
+    let manifest = "probe/Cargo.toml";
+    let common = ["--manifest-path", manifest, "--release", "--target", "x86_64-unknown-none"];
+    scan_ir(ctx, &common)?;
+
+    let mut a = vec!["build", "-q"];
+    a.extend(common);
+    a.extend(["--features", "host-crypto"]);
+    cargo(ctx, &a, &[("RUSTFLAGS", PROBE_FLAGS)]).map_err(|e| {
+        format!(
+            "{e}\nthe host-crypto probe did not build. If the error above names \
+                 migseal_probe_panic_is_reachable, a panic in migseal's code is reachable: \
+                 the IR scan of this step lists the sites. Otherwise the cause is the one \
+                 shown (a missing target or toolchain: run `cargo xtask ci --only setup`)."
+        )
+    })?;
+    let mut a = vec!["+nightly", "build", "-q", "-Zbuild-std=core", "--target-dir", "probe/target/build-std"];
+    a.extend(common);
+    a.extend(["--features", "host-crypto"]);
+    cargo(ctx, &a, &[("RUSTFLAGS", PROBE_KERNEL_FLAGS)])?;
+    println!(
+        "host-crypto probe links (stable, and nightly build-std with no_fp_fmt_parse): project panic sites: 0"
+    );
+
+    // The control: one reachable panic must break the link.
+    let mut a = vec!["build", "-q"];
+    a.extend(common);
+    a.extend(["--features", "host-crypto,canary"]);
+    println!("+ cargo {} (must fail to link)", a.join(" "));
+    let canary = std::process::Command::new("cargo")
+        .args(&a)
+        .env("RUSTFLAGS", PROBE_FLAGS)
+        .current_dir(&ctx.root)
+        .output()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    let stderr = String::from_utf8_lossy(&canary.stderr);
+    if canary.status.success() || !stderr.contains("migseal_probe_panic_is_reachable") {
+        return Err(
+            "the canary build (one deliberately reachable panic) linked: the probe cannot see panics".into(),
+        );
+    }
+    println!(
+        "canary with one reachable panic fails to link, naming migseal_probe_panic_is_reachable: the probe works"
+    );
+
     stack(ctx)
 }
 
