@@ -11,8 +11,6 @@
 //! - [`descriptor_json`]: the human-editable JSON form of a device
 //!   descriptor, converted to and from canonical CBOR.
 //! - [`report_json`]: JSON shapes shared by the CLI and the WASM package.
-//! - [`samples`]: public test keys, sample images, descriptors.
-//! - [`vectors`]: the deterministic generator of `spec/vectors`.
 #![forbid(unsafe_code)]
 
 pub use migseal_format as format;
@@ -21,5 +19,3 @@ pub use migseal_verifier as verifier;
 pub mod descriptor_json;
 pub mod policy_file;
 pub mod report_json;
-pub mod samples;
-pub mod vectors;

@@ -3,8 +3,8 @@
 
 use migseal::format::envelope::SEAL_RECORD_LEN;
 use migseal::policy_file::{MinSecurityEntry, PolicyFile, TrustedKeyEntry};
-use migseal::samples::{HeaderSpec, destination_for, filler, record_ranges, seal_image, test_key};
 use migseal::verifier::{Dalek, SealingKey, Verifier, verify_image};
+use migseal_testkit::samples::{HeaderSpec, destination_for, filler, record_ranges, seal_image, test_key};
 use proptest::prelude::*;
 
 fn mtty2() -> HeaderSpec {

@@ -3,8 +3,8 @@
 //! byte at a time must still verify.
 
 use migseal::policy_file::{PolicyFile, TrustedKeyEntry};
-use migseal::samples::{HeaderSpec, destination_for, seal_image, test_key};
 use migseal::verifier::Verifier;
+use migseal_testkit::samples::{HeaderSpec, destination_for, seal_image, test_key};
 
 #[test]
 fn a_large_header_fed_bytewise_verifies() {

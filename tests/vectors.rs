@@ -113,10 +113,10 @@ fn every_vector_gives_its_expected_verdict() {
 
 #[test]
 fn committed_vectors_match_the_generator() {
-    let problems = migseal::vectors::generate().check(&dir());
+    let problems = migseal_testkit::vectors::generate().check(&dir());
     assert!(
         problems.is_empty(),
-        "spec/vectors differs from the generator (run `cargo run --bin migseal-vectors -- --write spec/vectors`):\n{}",
+        "spec/vectors differs from the generator (run `cargo run -p migseal-testkit --bin migseal-vectors -- --write spec/vectors`):\n{}",
         problems.join("\n")
     );
 }

@@ -6,11 +6,11 @@
 
 use std::hint::black_box;
 
-use migseal::samples::{filler, test_key};
 use migseal_bench::comparisons::SEAL;
 use migseal_bench::fixtures::mtty2_spec;
 use migseal_bench::harness::{Run, ids_of};
 use migseal_format::envelope::MAX_HEADER_LEN;
+use migseal_testkit::samples::{filler, test_key};
 use migseal_verifier::{Dalek, Sealer};
 use sha2::Digest;
 

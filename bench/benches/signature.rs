@@ -10,11 +10,11 @@ use std::hint::black_box;
 
 use criterion::BatchSize;
 use ed25519_dalek::{Signature, VerifyingKey};
-use migseal::samples::test_key;
 use migseal_bench::comparisons::SIGNATURE;
 use migseal_bench::fixtures::{DEFAULT_POLICY, MTTY2_DEVICE, empty_image, mtty2_spec, with_policy};
 use migseal_bench::harness::{Run, ids_of};
 use migseal_format::envelope::{SEAL_RECORD_LEN, Seal};
+use migseal_testkit::samples::test_key;
 use migseal_verifier::{Verifier, verify_image};
 
 pub fn bench(run: &mut Run) {

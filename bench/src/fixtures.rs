@@ -5,10 +5,10 @@
 use std::io::{self, Write};
 
 use migseal::policy_file::PolicyFile;
-use migseal::samples::{HeaderSpec, filler, test_key};
-use migseal::vectors::{SESSION, SUBJECT};
 use migseal_format::cbor::Encoder;
 use migseal_format::envelope::{Descriptor, MAX_HEADER_LEN, Role};
+use migseal_testkit::samples::{HeaderSpec, filler, test_key};
+use migseal_testkit::vectors::{SESSION, SUBJECT};
 use migseal_verifier::{Dalek, Policy, Sealer};
 
 /// The shipped default policy (six keys, a revocation, rollback minimums).
@@ -148,7 +148,7 @@ pub fn with_policy<R>(
 /// migration handshake), as canonical CBOR.
 #[must_use]
 pub fn source_descriptor(spec: &HeaderSpec) -> Vec<u8> {
-    let mut d = migseal::samples::destination_for(spec);
+    let mut d = migseal_testkit::samples::destination_for(spec);
     d.role = Role::Source;
     d.encode()
 }

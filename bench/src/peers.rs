@@ -156,10 +156,10 @@ pub fn coset_roundtrip(seal_record: &[u8]) -> Result<Vec<u8>, coset::CoseError> 
 mod tests {
     use super::*;
     use crate::fixtures::{empty_image, virtio_bound_spec};
-    use migseal::samples::test_key;
-    use migseal::vectors::{SESSION, SUBJECT};
     use migseal_format::cbor::skip_item;
     use migseal_format::envelope::{ALG_ED25519, SEAL_RECORD_LEN};
+    use migseal_testkit::samples::test_key;
+    use migseal_testkit::vectors::{SESSION, SUBJECT};
     use migseal_verifier::Dalek;
 
     fn split(image: &[u8]) -> (&[u8], &[u8]) {

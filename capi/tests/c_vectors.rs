@@ -162,7 +162,7 @@ fn plan() -> String {
 
     // Seventeen valid keys, to fill the trust store.
     for i in 0..17 {
-        let k = migseal::samples::test_key(&format!("capi-fill-{i}"));
+        let k = migseal_testkit::samples::test_key(&format!("capi-fill-{i}"));
         writeln!(plan, "fillkey {}", hex::encode(k.public_key())).unwrap();
     }
     // Bytes that are not a curve point (602).

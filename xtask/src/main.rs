@@ -85,7 +85,17 @@ fn main() -> ExitCode {
         Some("vectors") => match args.get(1).map(String::as_str) {
             Some("--write") => status(cargo(
                 &ctx,
-                &["run", "-q", "--bin", "migseal-vectors", "--", "--write", "spec/vectors"],
+                &[
+                    "run",
+                    "-q",
+                    "-p",
+                    "migseal-testkit",
+                    "--bin",
+                    "migseal-vectors",
+                    "--",
+                    "--write",
+                    "spec/vectors",
+                ],
                 &[],
             )),
             _ => status(vectors(&ctx)),
@@ -253,7 +263,11 @@ fn doc(ctx: &Ctx) -> Result<(), String> {
 }
 
 fn vectors(ctx: &Ctx) -> Result<(), String> {
-    cargo(ctx, &["run", "-q", "--bin", "migseal-vectors", "--", "--check", "spec/vectors"], &[])
+    cargo(
+        ctx,
+        &["run", "-q", "-p", "migseal-testkit", "--bin", "migseal-vectors", "--", "--check", "spec/vectors"],
+        &[],
+    )
 }
 
 /// The README's two example runs: the sample verifies (exit 0), the

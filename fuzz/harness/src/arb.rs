@@ -5,7 +5,7 @@
 //! fuzzer's bytes mapped onto the identifier alphabet.
 
 use arbitrary::{Arbitrary, Result, Unstructured};
-use migseal::samples::{DescriptorSpec, HeaderSpec};
+use migseal_testkit::samples::{DescriptorSpec, HeaderSpec};
 use migseal_format::envelope::Role;
 
 /// Names real descriptors use, plus near-misses that differ only in case

@@ -11,7 +11,7 @@ use std::num::NonZeroUsize;
 use std::sync::OnceLock;
 
 use arbitrary::{Arbitrary, Result, Unstructured};
-use migseal::samples::{HeaderSpec, destination_for, record_ranges, test_key};
+use migseal_testkit::samples::{HeaderSpec, destination_for, record_ranges, test_key};
 use migseal_format::ErrorCode;
 use migseal_format::Ident;
 use migseal_format::envelope::{IdentList, MAX_HEADER_LEN};
@@ -20,7 +20,7 @@ use migseal_verifier::{Dalek, Limits, MinSecurity, Policy, Sealer, SealingKey, T
 use crate::arb;
 use crate::stream::verify_three_ways;
 
-/// The fixed, public sealing key (see `migseal::samples::test_key`).
+/// The fixed, public sealing key (see `migseal_testkit::samples::test_key`).
 fn key() -> &'static (SealingKey, [u8; 32]) {
     static KEY: OnceLock<(SealingKey, [u8; 32])> = OnceLock::new();
     KEY.get_or_init(|| {

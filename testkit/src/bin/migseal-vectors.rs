@@ -13,7 +13,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let set = migseal::vectors::generate();
+    let set = migseal_testkit::vectors::generate();
     if mode == "--write" {
         if let Err(e) = set.write(&dir) {
             eprintln!("migseal-vectors: cannot write {}: {e}", dir.display());
@@ -36,7 +36,7 @@ fn main() -> ExitCode {
             eprintln!("{p}");
         }
         eprintln!(
-            "{} problem(s): run `cargo run --bin migseal-vectors -- --write {}` and review the diff",
+            "{} problem(s): run `cargo run -p migseal-testkit --bin migseal-vectors -- --write {}` and review the diff",
             problems.len(),
             dir.display()
         );

@@ -12,10 +12,10 @@ use std::path::Path;
 use migseal_format::envelope::Role;
 use migseal_verifier::{Dalek, SealingKey};
 
-use crate::policy_file::{LimitsEntry, MinSecurityEntry, PolicyFile, TrustedKeyEntry};
 use crate::samples::{
     DescriptorSpec, HeaderSpec, destination_for, filler, record_ranges, seal_image, states, test_key,
 };
+use migseal::policy_file::{LimitsEntry, MinSecurityEntry, PolicyFile, TrustedKeyEntry};
 
 mod codecs;
 
