@@ -152,7 +152,7 @@ fn stack(ctx: &Ctx) -> Result<(), String> {
 
 /// `crate file:line` → number of calls, for every call to a panic entry
 /// point outside the panic machinery itself.
-fn panic_sites(ll: &str) -> BTreeMap<String, usize> {
+pub(crate) fn panic_sites(ll: &str) -> BTreeMap<String, usize> {
     let globals: HashMap<&str, &str> =
         ll.lines().filter(|l| l.starts_with('@')).filter_map(|l| l.split_once(" = ")).collect();
     // Where LTO specialised a panic entry point for constant arguments, the
@@ -247,7 +247,7 @@ fn normalise(path: &str) -> String {
             .map_or(dir, |(n, v)| if v.starts_with(|c: char| c.is_ascii_digit()) { n } else { dir });
         return format!("{name} {file}");
     }
-    for krate in ["format", "verifier", "codecs"] {
+    for krate in ["format", "verifier", "codecs", "capi"] {
         if let Some((_, file)) = path.split_once(&format!("{krate}/src/")) {
             return format!("migseal-{krate} src/{file}");
         }
@@ -260,7 +260,13 @@ fn unescape(s: &str) -> Vec<u8> {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        // LLVM writes non-printable bytes as `\XX` (and `\` itself as `\5C`).
+        // LLVM writes non-printable bytes as `\XX`, and `\` itself as `\5C`
+        // (older) or `\\` (LLVM 22).
+        if b[i] == b'\\' && b.get(i + 1) == Some(&b'\\') {
+            out.push(b'\\');
+            i += 2;
+            continue;
+        }
         let hex = b.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
         if b[i] == b'\\'
             && let Some(v) = hex.and_then(|h| u8::from_str_radix(h, 16).ok())
@@ -276,7 +282,7 @@ fn unescape(s: &str) -> Vec<u8> {
 }
 
 /// `crate file:line  reason` per line; `#` starts a comment line.
-fn read_allowlist(path: &Path) -> Result<BTreeMap<String, String>, String> {
+pub(crate) fn read_allowlist(path: &Path) -> Result<BTreeMap<String, String>, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut out = BTreeMap::new();
     for (i, line) in text.lines().enumerate() {
