@@ -191,7 +191,7 @@ mod tests {
             "<domain><metadata>\n<m:devices xmlns:m=\"{NAMESPACE}\" version=\"1\"><m:device type=\"mdev\" address=\"../x\">AA==</m:device></m:devices></metadata></domain>"
         );
         let e = read(&Document::parse(&bad).unwrap(), "d").unwrap_err();
-        assert!(e.message.starts_with("d:2:47: <device> address:"), "{}", e.message);
+        assert!(e.message.starts_with("d:2:77: <device> address:"), "{}", e.message);
         let v2 = format!(
             "<domain><metadata><m:devices xmlns:m=\"{NAMESPACE}\" version=\"2\"/></metadata></domain>"
         );
