@@ -606,3 +606,49 @@ fn malformed_metadata_is_refused_with_its_position() {
     assert!(err.contains(&format!("refusing the incoming migration of domain '{GUEST}'")), "{err}");
     assert!(err.contains("is not an mdev UUID"), "{err}");
 }
+
+/// The packaged hook script, run as libvirt runs a `qemu.d` script
+/// (executed directly, argv and stdin as for the main hook).
+fn packaged_hook(dst: &Host, migseal_bin: &Path, args: [&str; 4], xml: &str, settings_json: &str) -> Output {
+    let script = manifest().join("libvirt/qemu.d/50-migseal");
+    let settings = dst.settings(settings_json);
+    let mut child = Command::new(&script)
+        .args(args)
+        .env("MIGSEAL", migseal_bin)
+        .env("MIGSEAL_SYSFS_ROOT", dst.root())
+        .env("MIGSEAL_LIBVIRT_CONFIG", &settings)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{}: {e} (is it executable?)", script.display()));
+    child.stdin.take().unwrap().write_all(xml.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn the_packaged_hook_script_runs_migseal_for_migrate_begin_only() {
+    if !tools() {
+        return;
+    }
+    let src = Host::new();
+    let good = Host::new();
+    let bad = Host::new();
+    bad.retype(&bad.mtty(), "mtty-1");
+    let xml = migrated_xml(&src, AP_SETTINGS);
+    let bin = PathBuf::from(env!("CARGO_BIN_EXE_migseal"));
+    let args = [GUEST, "migrate", "begin", "-"];
+    assert_passed(&packaged_hook(&good, &bin, args, &xml, AP_SETTINGS), &xml);
+    let o = packaged_hook(&bad, &bin, args, &xml, AP_SETTINGS);
+    assert_refused(&o, &[]);
+    assert!(text(&o.stderr).contains("error 502 (device-type-mismatch)"));
+    // Without migseal, a guest still starts; a migration is refused.
+    let none = Path::new("/nonexistent/migseal");
+    let o = packaged_hook(&good, none, [GUEST, "prepare", "begin", "-"], &xml, AP_SETTINGS);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(o.stdout.is_empty());
+    let o = packaged_hook(&good, none, args, &xml, AP_SETTINGS);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(o.stdout.is_empty());
+    assert!(text(&o.stderr).contains("/nonexistent/migseal is not an executable"), "{}", text(&o.stderr));
+}
