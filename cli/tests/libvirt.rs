@@ -170,6 +170,27 @@ impl Host {
         std::os::unix::fs::symlink(target, link).unwrap();
     }
 
+    /// A PCI device at `addr` bound to `driver` (`bus/pci/devices/ADDR`
+    /// links to its directory, its `driver` link to the driver's).
+    fn add_pci(&self, addr: &str, driver: &str, vendor: &str, device: &str) -> PathBuf {
+        let dev = self.root().join("devices/pci0000:00").join(addr);
+        fs::create_dir_all(&dev).unwrap();
+        fs::write(dev.join("vendor"), format!("{vendor}\n")).unwrap();
+        fs::write(dev.join("device"), format!("{device}\n")).unwrap();
+        self.bind(&dev, driver);
+        let bus = self.root().join("bus/pci/devices");
+        fs::create_dir_all(&bus).unwrap();
+        std::os::unix::fs::symlink(&dev, bus.join(addr)).unwrap();
+        dev
+    }
+
+    fn bind(&self, dev: &Path, driver: &str) {
+        let drv = self.root().join("bus/pci/drivers").join(driver);
+        fs::create_dir_all(&drv).unwrap();
+        let _ = fs::remove_file(dev.join("driver"));
+        std::os::unix::fs::symlink(drv, dev.join("driver")).unwrap();
+    }
+
     fn remove(&self, uuid: &str) {
         fs::remove_file(self.root().join("bus/mdev/devices").join(uuid)).unwrap();
     }
@@ -232,8 +253,13 @@ fn annotate_command(src: &Host, xml_file: &Path, settings: &Path) -> String {
 /// driver, run the `virsh metadata` command annotate printed, and return
 /// the domain XML libvirt sends with a migration (`dumpxml --migratable`).
 fn migrated_xml(src: &Host, settings_json: &str) -> String {
+    migrated(src, &guest_xml(src), settings_json)
+}
+
+/// [`migrated_xml`] for a given domain XML.
+fn migrated(src: &Host, domain: &str, settings_json: &str) -> String {
     let xml = src.root().join("guest.xml");
-    fs::write(&xml, guest_xml(src)).unwrap();
+    fs::write(&xml, domain).unwrap();
     let settings = src.settings(settings_json);
     let command = annotate_command(src, &xml, &settings);
     domain_in(&virsh_session(&format!("define {}; {command}; dumpxml --migratable {GUEST}", xml.display())))
@@ -651,4 +677,91 @@ fn the_packaged_hook_script_runs_migseal_for_migrate_begin_only() {
     assert_eq!(o.status.code(), Some(1));
     assert!(o.stdout.is_empty());
     assert!(text(&o.stderr).contains("/nonexistent/migseal is not an executable"), "{}", text(&o.stderr));
+}
+
+/// A guest with two PCI hostdevs besides its mdevs: 0000:00:05.0 (a
+/// ConnectX VF bound to the mlx5_vfio_pci variant driver) and 0000:00:06.0
+/// (bound to plain vfio-pci, which cannot migrate device state).
+fn pci_guest(host: &Host) -> String {
+    let pci = |slot: &str| {
+        format!(
+            "    <hostdev mode='subsystem' type='pci' managed='yes'>\n      <driver name='vfio'/>\n      <source>\n        \
+             <address domain='0x0000' bus='0x00' slot='{slot}' function='0x0'/>\n      </source>\n    </hostdev>\n"
+        )
+    };
+    guest_xml(host).replace("  </devices>", &format!("{}{}  </devices>", pci("0x05"), pci("0x06")))
+}
+
+fn pci_host() -> (Host, PathBuf) {
+    let host = Host::new();
+    let vf = host.add_pci("0000:00:05.0", "mlx5_vfio_pci", "0x15b3", "0x101e");
+    host.set(&vf, "migseal/versions", "1.0-1.2\n");
+    host.set(&vf, "migseal/codecs", "mlx5-vf\n");
+    host.add_pci("0000:00:06.0", "vfio-pci", "0x8086", "0x1520");
+    (host, vf)
+}
+
+#[test]
+fn a_pci_device_of_a_variant_driver_is_annotated_and_checked() {
+    if !tools() {
+        return;
+    }
+    let (src, _) = pci_host();
+    let file = src.root().join("pci-guest.xml");
+    fs::write(&file, pci_guest(&src)).unwrap();
+    let settings = src.settings(AP_SETTINGS);
+    let out = src.root().join("annotated.xml");
+    let annotate = |input: &Path| {
+        migseal(
+            &[
+                "--json",
+                "libvirt",
+                "annotate",
+                input.to_str().unwrap(),
+                "--settings",
+                settings.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+            ],
+            b"",
+            &[("MIGSEAL_SYSFS_ROOT", src.root())],
+        )
+    };
+    let o = annotate(&file);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let pci = report["devices"].as_array().unwrap().iter().find(|d| d["type"] == "pci").unwrap().clone();
+    assert_eq!(pci["address"], "0000:00:05.0");
+    assert_eq!(pci["descriptor"]["vendor"], "mellanox");
+    assert_eq!(pci["descriptor"]["device_type"], "mlx5_vfio_pci-0x101e");
+    assert_eq!(pci["descriptor"]["role"], "source");
+    assert_eq!(report["devices"].as_array().unwrap().len(), 3);
+    assert!(text(&o.stderr).contains("device pci 0000:00:06.0: not annotated:"), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("plain vfio-pci"), "{}", text(&o.stderr));
+    let v = Command::new("virt-xml-validate").arg(&out).arg("domain").output().unwrap();
+    assert!(v.status.success(), "virt-xml-validate: {}{}", text(&v.stdout), text(&v.stderr));
+    // Annotating the annotated XML replaces the element: still one.
+    let again = src.root().join("again.xml");
+    fs::copy(&out, &again).unwrap();
+    assert_eq!(annotate(&again).status.code(), Some(0));
+    let twice = fs::read_to_string(&out).unwrap();
+    assert_eq!(twice.matches("<migseal:devices ").count(), 1, "{twice}");
+    assert_eq!(twice, fs::read_to_string(&again).unwrap());
+
+    let xml = migrated(&src, &pci_guest(&src), AP_SETTINGS);
+    assert!(xml.contains("type=\"pci\" address=\"0000:00:05.0\""), "{xml}");
+    let (same, _) = pci_host();
+    assert_passed(&migrate_begin(&same, &xml, AP_SETTINGS), &xml);
+
+    let (older, vf) = pci_host();
+    older.set(&vf, "migseal/versions", "0.9\n");
+    let err = assert_refused(&migrate_begin(&older, &xml, AP_SETTINGS), &["pci 0000:00:05.0"]);
+    assert!(err.contains("error 503 (version-unsupported)"), "{err}");
+    assert!(err.contains("mellanox / vfio-pci / mlx5_vfio_pci-0x101e"), "{err}");
+
+    let (plain, vf) = pci_host();
+    plain.bind(&vf, "vfio-pci");
+    let err = assert_refused(&migrate_begin(&plain, &xml, AP_SETTINGS), &["pci 0000:00:05.0"]);
+    assert!(err.contains("CANNOT MIGRATE here"), "{err}");
+    assert!(err.contains("bind its vendor's VFIO variant driver"), "{err}");
 }

@@ -154,15 +154,6 @@ pub fn run(a: &Args, json_out: bool) -> Result<Exit> {
     for s in &skipped {
         let _ = writeln!(err, "migseal: note: {s}");
     }
-    if let Some(out) = &a.out {
-        let existing = metadata::find(&doc, &origin)?.map(|n| n.range());
-        let annotated = domain::with_metadata(&text, &doc, &metadata::element_in_domain(&list), existing);
-        let target = (out.as_os_str() != "-").then_some(out.as_path());
-        files::write_output(target, annotated.as_bytes(), false)?;
-        if target.is_none() {
-            return Ok(Exit::Success);
-        }
-    }
     if a.apply {
         let status = virsh()
             .args(&args)
@@ -177,6 +168,15 @@ pub fn run(a: &Args, json_out: bool) -> Result<Exit> {
                     String::from_utf8_lossy(&status.stderr).trim()
                 ),
             ));
+        }
+    }
+    if let Some(out) = &a.out {
+        let existing = metadata::find(&doc, &origin)?.map(|n| n.range());
+        let annotated = domain::with_metadata(&text, &doc, &metadata::element_in_domain(&list), existing);
+        let target = (out.as_os_str() != "-").then_some(out.as_path());
+        files::write_output(target, annotated.as_bytes(), false)?;
+        if target.is_none() {
+            return Ok(Exit::Success);
         }
     }
     let mut stdout = std::io::stdout().lock();

@@ -114,7 +114,8 @@ pub fn with_metadata(
         s
     };
     if let Some(range) = existing {
-        return splice(range, element.trim_start());
+        let indent = indent_before(text, range.start).unwrap_or_default();
+        return splice(range.clone(), &indented(element, &indent));
     }
     let root = doc.root_element();
     if let Some(meta) = child(root, "metadata") {
