@@ -614,6 +614,9 @@ fn other_operations_are_no_ops() {
         let o = hook(&dst, args, &xml, r#"{"require_metadata": true}"#);
         assert_eq!(o.status.code(), Some(0), "{args:?}: {}", text(&o.stderr));
         assert!(o.stdout.is_empty() && o.stderr.is_empty(), "{args:?} printed something");
+        // Not even read as XML there.
+        let o = hook(&dst, args, "not xml \u{0}\u{ff}", "{}");
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", text(&o.stderr));
     }
 }
 
