@@ -98,13 +98,15 @@ pub fn filter(args: &Args, input: &[u8], out: &mut dyn Write, err: &mut dyn Writ
             .map_err(|e| Failure::new(Exit::Io, format!("cannot write the domain XML to stdout: {e}")))?;
         return Ok(Exit::Success);
     }
-    let devices = entries.as_ref().map_or(hostdevs.len(), Vec::len);
-    let mut s = format!(
-        "migseal: refusing the incoming migration of domain '{}': {} of {} device(s) cannot take their state on this host\n",
-        args.guest,
-        refusals.len(),
-        devices.max(refusals.len())
-    );
+    let mut s = match &entries {
+        Some(entries) => format!(
+            "migseal: refusing the incoming migration of domain '{}': {} of {} device(s) cannot take their state on this host\n",
+            args.guest,
+            refusals.len(),
+            entries.len().max(refusals.len())
+        ),
+        None => format!("migseal: refusing the incoming migration of domain '{}':\n", args.guest),
+    };
     for r in &refusals {
         s.push_str(r);
         if !r.ends_with('\n') {
