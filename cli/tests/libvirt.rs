@@ -651,8 +651,15 @@ fn packaged_hook(dst: &Host, migseal_bin: &Path, args: [&str; 4], xml: &str, set
         .stderr(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| panic!("{}: {e} (is it executable?)", script.display()));
-    child.stdin.take().unwrap().write_all(xml.as_bytes()).unwrap();
-    child.wait_with_output().unwrap()
+    let mut stdin = child.stdin.take().unwrap();
+    let bytes = xml.as_bytes().to_vec();
+    // A script that exits without reading closes the pipe: not an error here.
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&bytes);
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    out
 }
 
 #[test]
