@@ -53,6 +53,8 @@ cleanup() {
         [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
     done
     rm -f "$HOOK"
+    sleep 1
+    rm -rf "$WORK"
 }
 trap cleanup EXIT
 
@@ -97,7 +99,8 @@ if as b virsh -c "$(uri b)" migrate --live tcg1 "$(uri a)" --migrateuri tcp://12
     echo "FAIL: the migration was not refused" >&2
     exit 1
 fi
-cat "$WORK/refusal"
+echo "virsh migrate failed, as it should; it said:"
+sed 's/^/    /' "$WORK/refusal"
 grep -q "refusing the incoming migration of domain 'tcg1'" "$WORK/refusal"
 echo "== the guest is still running on B:"
 as b virsh -c "$(uri b)" domstate tcg1 | grep -q running
