@@ -14,10 +14,10 @@
 //! migseal_sealer_release(s);
 //! ```
 //!
-//! A sealer is used by one thread at a time. It must not be moved or
-//! copied between `migseal_sealer_init` and `migseal_sealer_release`
-//! (the Rust sealer borrows the key stored next to it; a moved copy is
-//! refused with `MIGSEAL_ABI_BAD_STATE`).
+//! A sealer is used by one call at a time. It owns its key and holds no
+//! pointer into itself, so it may be moved between calls; a copy would
+//! duplicate the secret, so do not copy it (move, then wipe the old place,
+//! or better, keep it where it was made).
 
 use core::ffi::c_char;
 use core::ptr::{addr_of, addr_of_mut};
@@ -50,7 +50,7 @@ const _: [(); MIGSEAL_SEAL_RECORD_LEN] = [(); SEAL_RECORD_LEN];
 
 /// Bytes of a sealer on 64-bit targets (equal to `migseal_sealer_size()`;
 /// checked at compile time), for embedding it in a C structure.
-pub const MIGSEAL_SEALER_SIZE: usize = 448;
+pub const MIGSEAL_SEALER_SIZE: usize = 440;
 /// Alignment of a sealer on 64-bit targets (`migseal_sealer_align()`).
 pub const MIGSEAL_SEALER_ALIGN: usize = 8;
 
@@ -61,17 +61,14 @@ const _: [(); MIGSEAL_SEALER_SIZE] = [(); core::mem::size_of::<migseal_sealer>()
 const _: [(); MIGSEAL_SEALER_ALIGN] = [(); core::mem::align_of::<migseal_sealer>()];
 
 /// A sealer, opaque to C. Embed `MIGSEAL_SEALER_SIZE` bytes aligned to
-/// `MIGSEAL_SEALER_ALIGN` in the device's own structure; never copy or
-/// move it between `migseal_sealer_init` and `migseal_sealer_release`.
+/// `MIGSEAL_SEALER_ALIGN` in the device's own structure.
 #[allow(non_camel_case_types)]
 pub struct migseal_sealer {
     magic: u64,
-    /// The block's own address at init: a moved copy is detected.
-    this: usize,
-    /// Wiped by `migseal_sealer_release` (`SealingKey` zeroizes on drop).
-    key: SealingKey,
-    /// Borrows `key`; `None` after `finish`.
-    sealer: Option<Sealer<'static, Dalek>>,
+    /// Owns the key: `migseal_sealer_release` drops it, which wipes it
+    /// (`SealingKey` zeroizes on drop). `None` once finished.
+    sealer: Option<Sealer<Dalek>>,
+    finished: bool,
 }
 
 /// The header fields a driver seals its state under. Strings are
@@ -131,18 +128,17 @@ pub unsafe extern "C" fn migseal_public_key(seed: *const u8, out: *mut u8) -> mi
     S::MIGSEAL_OK
 }
 
-/// Checks a sealer pointer: not NULL, aligned, initialised, not released,
-/// not moved.
+/// Checks a sealer pointer: not NULL, aligned, initialised, not released.
 ///
 /// # Safety
 ///
 /// `s` must be NULL or point to `migseal_sealer_size()` readable bytes.
 unsafe fn check_sealer(s: *const migseal_sealer) -> Result<(), S> {
     check_ptr(s)?;
-    // SAFETY: not NULL and aligned; readable by contract. Only the two
-    // integer fields are read, through raw pointers.
-    let (magic, this) = unsafe { (addr_of!((*s).magic).read(), addr_of!((*s).this).read()) };
-    if magic != SEALER_MAGIC || this != s.addr() {
+    // SAFETY: not NULL and aligned; readable by contract. Only the integer
+    // field is read, through a raw pointer.
+    let magic = unsafe { addr_of!((*s).magic).read() };
+    if magic != SEALER_MAGIC {
         return Err(S::MIGSEAL_ABI_BAD_STATE);
     }
     Ok(())
@@ -236,27 +232,13 @@ unsafe fn init(
     };
     // SAFETY: `cap` writable bytes by contract, not NULL (checked).
     let out = unsafe { core::slice::from_raw_parts_mut(out, cap) };
+    let (sealer, n) = Sealer::new(key, Dalek, &head, out).map_err(|e| S::of(&e))?;
     // SAFETY: `s` is not NULL, aligned and writable for the whole struct
-    // (checked). Fields are written through raw pointers without reading
-    // or dropping the old bytes. The key is written first and never
-    // written again until release; the sealer borrows it at its place in
-    // this block, which the caller keeps in place until release (moves
-    // are detected through `this`), so 'static stands for "until
-    // release" and is never handed out.
+    // (checked). Fields are written through raw pointers, without reading
+    // or dropping the old (uninitialised) bytes; `written` is writable.
     unsafe {
-        addr_of_mut!((*s).magic).write(0);
-        addr_of_mut!((*s).key).write(key);
-        let key_ref: &'static SealingKey = &*addr_of!((*s).key);
-        let made = Sealer::new(key_ref, Dalek, &head, out);
-        let (sealer, n) = match made {
-            Ok(v) => v,
-            Err(e) => {
-                core::ptr::drop_in_place(addr_of_mut!((*s).key));
-                return Err(S::of(&e));
-            }
-        };
         addr_of_mut!((*s).sealer).write(Some(sealer));
-        addr_of_mut!((*s).this).write(s.addr());
+        addr_of_mut!((*s).finished).write(false);
         addr_of_mut!((*s).magic).write(SEALER_MAGIC);
         written.write(n);
     }
@@ -269,10 +251,13 @@ unsafe fn init(
 ///
 /// `s` passed [`check_sealer`]; no other reference to its `sealer` field
 /// is live.
-unsafe fn inner<'a>(s: *mut migseal_sealer) -> Result<&'a mut Sealer<'static, Dalek>, S> {
-    // SAFETY: initialised (magic checked); `sealer` is disjoint from `key`,
-    // which it borrows; one caller at a time by contract.
-    unsafe { (*addr_of_mut!((*s).sealer)).as_mut().ok_or(S::MIGSEAL_ABI_BAD_STATE) }
+unsafe fn inner<'a>(s: *mut migseal_sealer) -> Result<&'a mut Sealer<Dalek>, S> {
+    // SAFETY: initialised (magic checked); one caller at a time by contract.
+    let s = unsafe { &mut *s };
+    if s.finished {
+        return Err(S::MIGSEAL_ABI_BAD_STATE);
+    }
+    s.sealer.as_mut().ok_or(S::MIGSEAL_ABI_BAD_STATE)
 }
 
 /// Starts a chunk of `len` bytes (1 ..= 1 GiB): writes its head (at most
@@ -325,7 +310,8 @@ pub unsafe extern "C" fn migseal_sealer_chunk_data(
 
 /// Ends the image: writes the seal record (`MIGSEAL_SEAL_RECORD_LEN`
 /// bytes) to `out[0..cap]` and its length to `*written`. The sealer can
-/// seal nothing more; release it.
+/// seal nothing more (`MIGSEAL_ABI_BAD_STATE`); release it to wipe the
+/// key.
 ///
 /// # Safety
 ///
@@ -345,8 +331,8 @@ pub unsafe extern "C" fn migseal_sealer_finish(
             if cap < SEAL_RECORD_LEN {
                 return Err(S::MIGSEAL_ABI_BUFFER_TOO_SMALL);
             }
-            let sealer = (*addr_of_mut!((*s).sealer)).take().ok_or(S::MIGSEAL_ABI_BAD_STATE)?;
-            let seal = sealer.finish().map_err(|e| S::of(&e))?;
+            let seal = inner(s)?.finish().map_err(|e| S::of(&e))?;
+            (*s).finished = true;
             put(&seal, out, cap, written)
         })
     };
@@ -365,12 +351,12 @@ pub unsafe extern "C" fn migseal_sealer_release(s: *mut migseal_sealer) {
     if unsafe { check_sealer(s) }.is_err() {
         return;
     }
-    // SAFETY: initialised (checked). The sealer, which borrows the key, is
-    // dropped first; dropping the key zeroizes it (`ZeroizeOnDrop`).
+    // SAFETY: initialised (checked). Dropping the sealer drops its key,
+    // which zeroizes it (`ZeroizeOnDrop`); the magic is cleared first, so
+    // the block is never seen initialised after this.
     unsafe {
         addr_of_mut!((*s).magic).write(0);
         core::ptr::drop_in_place(addr_of_mut!((*s).sealer));
-        core::ptr::drop_in_place(addr_of_mut!((*s).key));
     }
 }
 

@@ -7,7 +7,7 @@ use std::ffi::CString;
 
 use migseal::format::Ident;
 use migseal::format::envelope::{DeviceIdentity, Header, IdentList, SessionNonce, StateVersion};
-use migseal::verifier::{Dalek, SealingKey, Sealer};
+use migseal::verifier::{Dalek, Sealer, SealingKey};
 use migseal_capi::*;
 
 const SEED: [u8; 32] = [0x5a; 32];
@@ -39,23 +39,36 @@ fn strings() -> [CString; 5] {
 fn c_seal(mem: &mut Mem, data: &[u8]) -> Vec<u8> {
     let strings = strings();
     let h = c_header(&strings);
-    let mut out = vec![0u8; MIGSEAL_MAX_HEADER_LEN + MIGSEAL_CHUNK_HEAD_MAX_LEN + data.len() + MIGSEAL_SEAL_RECORD_LEN];
+    let mut out =
+        vec![0u8; MIGSEAL_MAX_HEADER_LEN + MIGSEAL_CHUNK_HEAD_MAX_LEN + data.len() + MIGSEAL_SEAL_RECORD_LEN];
     let (mut n, mut w) = (0usize, 0usize);
     let s = std::ptr::from_mut(mem).cast::<migseal_sealer>();
     // SAFETY: `mem` is MIGSEAL_SEALER_SIZE bytes aligned to 8; the seed, the
     // header's strings and `out` outlive the calls.
     unsafe {
-        let st = migseal_sealer_init(s.cast(), MIGSEAL_SEALER_SIZE, SEED.as_ptr(), &h, out.as_mut_ptr(), out.len(), &mut w);
+        let st = migseal_sealer_init(
+            s.cast(),
+            MIGSEAL_SEALER_SIZE,
+            SEED.as_ptr(),
+            &h,
+            out.as_mut_ptr(),
+            out.len(),
+            &mut w,
+        );
         assert_eq!(st, migseal_status::MIGSEAL_OK);
         n += w;
-        let st = migseal_sealer_begin_chunk(s, data.len() as u64, out[n..].as_mut_ptr(), out.len() - n, &mut w);
+        let st =
+            migseal_sealer_begin_chunk(s, data.len() as u64, out[n..].as_mut_ptr(), out.len() - n, &mut w);
         assert_eq!(st, migseal_status::MIGSEAL_OK);
         n += w;
         out[n..n + data.len()].copy_from_slice(data);
         // In two pieces: any split works.
         let half = data.len() / 2;
         assert_eq!(migseal_sealer_chunk_data(s, data.as_ptr(), half), migseal_status::MIGSEAL_OK);
-        assert_eq!(migseal_sealer_chunk_data(s, data[half..].as_ptr(), data.len() - half), migseal_status::MIGSEAL_OK);
+        assert_eq!(
+            migseal_sealer_chunk_data(s, data[half..].as_ptr(), data.len() - half),
+            migseal_status::MIGSEAL_OK
+        );
         n += data.len();
         let st = migseal_sealer_finish(s, out[n..].as_mut_ptr(), out.len() - n, &mut w);
         assert_eq!(st, migseal_status::MIGSEAL_OK);
@@ -77,7 +90,11 @@ fn c_sealer_writes_the_rust_sealers_bytes() {
     let key = SealingKey::from_seed(&SEED);
     let id = |s| Ident::new(s).unwrap();
     let header = Header {
-        identity: DeviceIdentity { vendor: id("linux"), device_api: id("vfio-pci"), device_type: id("mtty-2") },
+        identity: DeviceIdentity {
+            vendor: id("linux"),
+            device_api: id("vfio-pci"),
+            device_type: id("mtty-2"),
+        },
         state_version: StateVersion::new(1, 0),
         features: IdentList::EMPTY,
         config: None,
@@ -114,15 +131,37 @@ fn misuse_is_refused_with_abi_codes() {
     let (mut out, mut w) = ([0u8; 256], 0usize);
     // SAFETY: valid pointers; the sealer was never initialised.
     unsafe {
-        assert_eq!(migseal_sealer_finish(s, out.as_mut_ptr(), out.len(), &mut w), migseal_status::MIGSEAL_ABI_BAD_STATE);
-        assert_eq!(migseal_sealer_chunk_data(std::ptr::null_mut(), out.as_ptr(), 1), migseal_status::MIGSEAL_ABI_NULL_POINTER);
+        assert_eq!(
+            migseal_sealer_finish(s, out.as_mut_ptr(), out.len(), &mut w),
+            migseal_status::MIGSEAL_ABI_BAD_STATE
+        );
+        assert_eq!(
+            migseal_sealer_chunk_data(std::ptr::null_mut(), out.as_ptr(), 1),
+            migseal_status::MIGSEAL_ABI_NULL_POINTER
+        );
         let strings = strings();
         let h = c_header(&strings);
-        let st = migseal_sealer_init(s.cast(), MIGSEAL_SEALER_SIZE - 1, SEED.as_ptr(), &h, out.as_mut_ptr(), out.len(), &mut w);
+        let st = migseal_sealer_init(
+            s.cast(),
+            MIGSEAL_SEALER_SIZE - 1,
+            SEED.as_ptr(),
+            &h,
+            out.as_mut_ptr(),
+            out.len(),
+            &mut w,
+        );
         assert_eq!(st, migseal_status::MIGSEAL_ABI_BUFFER_TOO_SMALL);
         let bad = CString::new("bad vendor").unwrap();
         let h = migseal_seal_header { vendor: bad.as_ptr(), ..c_header(&strings) };
-        let st = migseal_sealer_init(s.cast(), MIGSEAL_SEALER_SIZE, SEED.as_ptr(), &h, out.as_mut_ptr(), out.len(), &mut w);
+        let st = migseal_sealer_init(
+            s.cast(),
+            MIGSEAL_SEALER_SIZE,
+            SEED.as_ptr(),
+            &h,
+            out.as_mut_ptr(),
+            out.len(),
+            &mut w,
+        );
         assert_eq!(st, migseal_status::MIGSEAL_INVALID_IDENTIFIER);
     }
     assert_eq!(migseal_sealer_size(), MIGSEAL_SEALER_SIZE);

@@ -153,6 +153,16 @@ fn stack(ctx: &Ctx) -> Result<(), String> {
 /// `crate file:line` → number of calls, for every call to a panic entry
 /// point outside the panic machinery itself.
 pub(crate) fn panic_sites(ll: &str) -> BTreeMap<String, usize> {
+    let mut sites = BTreeMap::new();
+    for (_, site) in panic_calls(ll) {
+        *sites.entry(site).or_insert(0) += 1;
+    }
+    sites
+}
+
+/// Every call to a panic entry point outside the panic machinery: the
+/// calling function (mangled) and the `crate file:line` site.
+pub(crate) fn panic_calls(ll: &str) -> Vec<(String, String)> {
     let globals: HashMap<&str, &str> =
         ll.lines().filter(|l| l.starts_with('@')).filter_map(|l| l.split_once(" = ")).collect();
     // Where LTO specialised a panic entry point for constant arguments, the
@@ -171,11 +181,13 @@ pub(crate) fn panic_sites(ll: &str) -> BTreeMap<String, usize> {
             body_locations.entry(f).or_default().insert(loc);
         }
     }
-    let mut sites = BTreeMap::new();
+    let mut calls = Vec::new();
     let mut in_panic_fn = false;
+    let mut caller = "";
     for line in ll.lines() {
         if line.starts_with("define ") {
-            in_panic_fn = symbol_after(line, "@").is_some_and(is_panic_entry);
+            caller = symbol_after(line, "@").unwrap_or("");
+            in_panic_fn = is_panic_entry(caller);
             continue;
         }
         if in_panic_fn || !line.contains("call ") || line.trim_start().starts_with(';') {
@@ -191,9 +203,9 @@ pub(crate) fn panic_sites(ll: &str) -> BTreeMap<String, usize> {
         let site = location_of(line, &globals)
             .or(from_body)
             .unwrap_or_else(|| format!("<unresolved location> {callee}"));
-        *sites.entry(site).or_insert(0) += 1;
+        calls.push((caller.to_owned(), site));
     }
-    sites
+    calls
 }
 
 fn is_panic_entry(symbol: &str) -> bool {

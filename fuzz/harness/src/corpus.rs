@@ -73,12 +73,9 @@ fn images(vectors: &Path, corpus: &mut Corpus) {
                     for (tag, sizes) in
                         [("whole", &[][..]), ("bytewise", &[1][..]), ("ragged", &[7, 13, 0, 3][..])]
                     {
-                        add(
-                            corpus,
-                            "stream_fragments",
-                            &format!("{name}-{tag}"),
-                            &stream::layout(sel, sizes, &bytes),
-                        );
+                        let input = stream::layout(sel, sizes, &bytes);
+                        add(corpus, "stream_fragments", &format!("{name}-{tag}"), &input);
+                        add(corpus, "inspect_equals_verify", &format!("{name}-{tag}"), &input);
                     }
                 } else {
                     eprintln!("note: {name}: no setup for {policy} with {device}; not a stream seed");
@@ -164,8 +161,8 @@ fn blobs(corpus: &mut Corpus) {
 /// Codec payloads: the sample states the vectors carry, and the payload
 /// of every image vector whose header names a built-in codec.
 fn codec_payloads(vectors: &Path, corpus: &mut Corpus) {
-    use migseal_testkit::samples::states;
     use migseal_codecs::{CodecId, Registry};
+    use migseal_testkit::samples::states;
     let mut put = |codec: CodecId, device_type: &str, version: (u32, u32), name: &str, payload: &[u8]| {
         if let Some(sel) = crate::codecs::selector(codec, device_type, version) {
             let mut input = vec![sel];
