@@ -105,7 +105,7 @@ fn c_sealer_writes_the_rust_sealers_bytes() {
         key_id: key.key_id(&Dalek),
     };
     let mut want = vec![0u8; 4096];
-    let (mut sealer, n) = Sealer::new(&key, Dalek, &header, &mut want).unwrap();
+    let (mut sealer, n) = Sealer::new(key, Dalek, &header, &mut want).unwrap();
     want.truncate(n);
     want.extend_from_slice(sealer.chunk(&data).unwrap().as_bytes());
     want.extend_from_slice(&data);
