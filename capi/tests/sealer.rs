@@ -57,8 +57,13 @@ fn c_seal(mem: &mut Mem, data: &[u8]) -> Vec<u8> {
         );
         assert_eq!(st, migseal_status::MIGSEAL_OK);
         n += w;
-        let st =
-            migseal_sealer_begin_chunk(s, data.len() as u64, out[n..].as_mut_ptr(), out.len() - n, &mut w);
+        let st = migseal_sealer_begin_chunk(
+            s,
+            u64::try_from(data.len()).unwrap(),
+            out[n..].as_mut_ptr(),
+            out.len() - n,
+            &mut w,
+        );
         assert_eq!(st, migseal_status::MIGSEAL_OK);
         n += w;
         out[n..n + data.len()].copy_from_slice(data);

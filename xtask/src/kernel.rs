@@ -438,13 +438,11 @@ fn stack_sizes(obj: &Path) -> Option<String> {
         let l = l.trim();
         if let Some(f) = l.strip_prefix("Functions: [") {
             name = f.trim_end_matches(']').to_owned();
-        } else if let Some(n) = l.strip_prefix("Size: ") {
-            if let Some(v) = n.strip_prefix("0x").and_then(|h| u64::from_str_radix(h, 16).ok()) {
-                frames.push((v, std::mem::take(&mut name)));
-            }
+        } else if let Some(v) = l.strip_prefix("Size: 0x").and_then(|h| u64::from_str_radix(h, 16).ok()) {
+            frames.push((v, std::mem::take(&mut name)));
         }
     }
-    frames.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+    frames.sort_unstable_by_key(|f| std::cmp::Reverse(f.0));
     let mut out = String::new();
     for (size, f) in frames.iter().take(5) {
         let short: String = f.chars().take(60).collect();
