@@ -172,3 +172,14 @@ fn misuse_is_refused_with_abi_codes() {
     assert_eq!(migseal_sealer_size(), MIGSEAL_SEALER_SIZE);
     assert_eq!(migseal_sealer_align(), MIGSEAL_SEALER_ALIGN);
 }
+
+#[test]
+fn size_constants_equal_the_size_functions() {
+    assert_eq!((migseal_policy_size(), migseal_policy_align()), (MIGSEAL_POLICY_SIZE, MIGSEAL_POLICY_ALIGN));
+    assert_eq!((migseal_device_size(), migseal_device_align()), (MIGSEAL_DEVICE_SIZE, MIGSEAL_DEVICE_ALIGN));
+    assert_eq!(
+        (migseal_verifier_size(), migseal_verifier_align()),
+        (MIGSEAL_VERIFIER_SIZE, MIGSEAL_VERIFIER_ALIGN)
+    );
+    assert_eq!((migseal_sealer_size(), migseal_sealer_align()), (MIGSEAL_SEALER_SIZE, MIGSEAL_SEALER_ALIGN));
+}

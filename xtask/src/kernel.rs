@@ -316,7 +316,7 @@ fn rust_object(ctx: &Ctx, p: &Paths, host: &mut Vec<Check>) -> Result<PathBuf, S
     a.extend([s(&tmp), s(&obj)]);
     let a: Vec<&str> = a.iter().map(String::as_str).collect();
     run(ctx, "objcopy", &a, &[])?;
-    host.push(match check_object(&obj, exports.len()) {
+    host.push(match check_object(&obj, &exports) {
         Ok(()) => (true, "object-checks", "no SSE/AVX register, no bare return, no indirect branch outside the thunks, only the listed undefined symbols and relocations".into()),
         Err(e) => (false, "object-checks", e),
     });
@@ -363,7 +363,8 @@ fn scan_panics(ctx: &Ctx, ll: &Path) -> Result<Check, String> {
 }
 
 /// objdump checks of the object the module links.
-fn check_object(obj: &Path, n_exports: usize) -> Result<(), String> {
+fn check_object(obj: &Path, exports: &[&str]) -> Result<(), String> {
+    let n_exports = exports.len();
     let o = s(obj);
     let size = output("size", &[&o]);
     let text = size.lines().nth(1).and_then(|l| l.split_whitespace().next()).unwrap_or("?").to_owned();
@@ -372,6 +373,26 @@ fn check_object(obj: &Path, n_exports: usize) -> Result<(), String> {
     let dis = output("objdump", &["-d", "--no-show-raw-insn", &o]);
     let mut problems = Vec::new();
     let (mut simd, mut bare_ret, mut indirect) = (0, 0, 0);
+    // IBT: the C ABI's functions may be called by pointer, so each must
+    // begin with a landing pad. (LLVM leaves it out only where no address
+    // is taken; objtool checks those on the linked module, and the module
+    // build fails on any objtool warning.)
+    let mut pads = 0;
+    let mut lines = dis.lines().peekable();
+    while let Some(line) = lines.next() {
+        let Some(name) = line.strip_suffix(">:").and_then(|l| l.split_once('<')).map(|(_, n)| n) else {
+            continue;
+        };
+        if exports.contains(&name) {
+            let first = lines.peek().and_then(|l| l.split_once(":\t")).map_or("", |(_, i)| i.trim());
+            if first == "endbr64" {
+                pads += 1;
+            } else {
+                problems.push(format!("no ENDBR landing pad at {name} (first: {first})"));
+            }
+        }
+    }
+    println!("check: exported functions starting with endbr64: {pads} of {n_exports}");
     for line in dis.lines() {
         let Some((_, insn)) = line.split_once(":\t") else { continue };
         let insn = insn.trim();
