@@ -13,7 +13,7 @@
 //! ```
 
 use migseal_format::Ident;
-use migseal_format::envelope::{IdentList, KeyId, MAX_FEATURES};
+use migseal_format::envelope::{IdentList, KeyId, MAX_FEATURES, MAX_NONCE_LEN, MIN_NONCE_LEN};
 use migseal_verifier::{Dalek, Limits, MinSecurity, Policy, TrustedKey};
 use serde::{Deserialize, Serialize};
 
@@ -134,6 +134,23 @@ fn hex32(s: &str, name: &str) -> Result<[u8; 32], PolicyFileError> {
         .map_err(|_| field(name, format!("expected 32 bytes, found {}", bytes.len())))
 }
 
+/// A policy's session is a session nonce (spec §7.5): 16–64 bytes, so 32–128
+/// hex digits. One outside that range could never match a header's, so the
+/// file is refused instead of every image.
+fn session_nonce(s: &str) -> Result<Vec<u8>, PolicyFileError> {
+    let bytes = hex::decode(s).map_err(|e| field("session", format!("not hex: {e}")))?;
+    if !(MIN_NONCE_LEN..=MAX_NONCE_LEN).contains(&bytes.len()) {
+        return Err(field(
+            "session",
+            format!(
+                "{} bytes; a session nonce has {MIN_NONCE_LEN} to {MAX_NONCE_LEN} bytes (32 to 128 hex digits)",
+                bytes.len()
+            ),
+        ));
+    }
+    Ok(bytes)
+}
+
 fn ident<'a>(s: &'a str, name: &str) -> Result<Ident<'a>, PolicyFileError> {
     Ident::new(s).map_err(|e| field(name, e))
 }
@@ -219,11 +236,7 @@ impl PolicyFile {
                 minimum: m.minimum,
             });
         }
-        let session = self
-            .session
-            .as_deref()
-            .map(|s| hex::decode(s).map_err(|e| field("session", format!("not hex: {e}"))))
-            .transpose()?;
+        let session = self.session.as_deref().map(session_nonce).transpose()?;
         let d = Limits::DEFAULT;
         let l = &self.limits;
         Ok(PolicyParts {

@@ -241,7 +241,18 @@ impl<'p, C: Crypto> Verifier<'p, C> {
             State::Header => return Err(incomplete("inside its header record")),
             State::RecordStart => return Err(incomplete("before its seal record")),
             State::ChunkData => return Err(incomplete("inside a chunk")),
-            State::Seal | State::Failed => return Err(incomplete("inside its seal record")),
+            // The seal's bytes so far may already deviate (a wrong tag, no
+            // tag, a short signature): the first deviation decides, and the
+            // end of the stream only counts when none is among them (spec
+            // §8.4, §8.6).
+            State::Seal => {
+                let held = self.record.get(..self.record_len).unwrap_or(&[]);
+                return Err(match Seal::decode_record(held, self.record_start) {
+                    Err(e) if !e.is_truncated() => e.into(),
+                    _ => incomplete("inside its seal record"),
+                });
+            }
+            State::Failed => return Err(incomplete("inside its seal record")),
         };
         let key = self.trusted_key.ok_or_else(|| incomplete("before its header was accepted"))?;
         verify_seal(&self.crypto, key, &seal, &self.image_digest, self.record_start)?;
