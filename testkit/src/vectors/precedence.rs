@@ -121,9 +121,9 @@ pub(super) fn add(set: &mut VectorSet, f: &Fixtures) {
         },
         Image {
             name: "seal-payload-tag",
-            bytes: cat(&[before_seal, &edit(seal, 87, 0xc1)]),
+            bytes: cat(&[before_seal, &seal[..87], &[0xc1, 0xf6], &seal[88..]]),
             expect: err(214, "payload-not-detached"),
-            description: "a tag as the COSE payload: a well-formed head of another type takes the payload's own code, 214",
+            description: "tag 1 around null as the COSE payload: a well-formed head of another type takes the payload's own code, 214",
         },
         // Record heads.
         Image {
