@@ -30,6 +30,14 @@
 //! a time; a policy and a device may be read by several verifiers on
 //! several threads while no one changes them.
 //!
+//! The source side: `migseal_sealer_*` writes the header record, chunk
+//! heads and the seal into the caller's buffers, with the secret key held
+//! in the sealer's caller memory until `migseal_sealer_release` wipes it.
+//! A sealer may be moved, but copying it would duplicate the key.
+//! `migseal_status_errno(code)` gives a kernel caller its errno, and the
+//! `MIGSEAL_*_SIZE`/`_ALIGN` constants let a driver embed every object in
+//! its own device structure.
+//!
 //! This is the only crate of the workspace with `unsafe`; every block
 //! says why it is sound (`clippy::undocumented_unsafe_blocks` is denied).
 //!
