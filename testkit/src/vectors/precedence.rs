@@ -177,6 +177,12 @@ pub(super) fn add(set: &mut VectorSet, f: &Fixtures) {
             description: "a 63-byte signature, and the stream ends after it (153 seal bytes): 206 at the signature's head, not 306",
         },
         Image {
+            name: "seal-alg-tag-cut-short",
+            bytes: cat(&[before_seal, &edit(seal, 8, 0xc1)[..20]]),
+            expect: err(212, "unsupported-algorithm"),
+            description: "a tag as the COSE alg, and the stream ends inside the protected header: its bytes so far already deviate, 212, not 306",
+        },
+        Image {
             name: "seal-cut-short",
             bytes: cat(&[before_seal, &seal[..100]]),
             expect: err(306, "incomplete"),
