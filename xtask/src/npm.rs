@@ -109,13 +109,16 @@ pub fn step(ctx: &Ctx, version: &Version) -> Result<(), String> {
     let vectors = ctx.root.join("spec/vectors").to_string_lossy().into_owned();
     in_dir(&dir, "node", &["consumer.mjs", &vectors])?;
     in_dir(&dir, "node", &["consumer.cjs", &vectors])?;
-    in_dir(&dir, "node_modules/.bin/tsc", &["--noEmit", "-p", "."])?;
-    println!("tsc --noEmit: consumer.ts type-checks against the package's typings");
+    // As Node resolves the package, then as a bundler for the browser does.
+    in_dir(&dir, "node_modules/.bin/tsc", &["--noEmit", "-p", "tsconfig.json"])?;
+    in_dir(&dir, "node_modules/.bin/tsc", &["--noEmit", "-p", "tsconfig.browser.json"])?;
+    println!("tsc --noEmit: consumer.ts type-checks against the node and the browser typings");
     apt(ctx, &[("chromium", "chromium")])?;
     // playwright-core from wasm/node_modules (`npm ci` of the wasm build):
     // the driver, not part of what is tested.
     let driver = ctx.root.join("wasm/tests/npm/browser.mjs").to_string_lossy().into_owned();
     run(ctx, "node", &[&driver, &dir_arg, &vectors], &[("MIGSEAL_CHROMIUM", CHROMIUM)])?;
+    std::fs::remove_dir_all(&dir).map_err(|e| format!("cannot remove {}: {e}", dir.display()))?;
     Ok(())
 }
 

@@ -208,7 +208,7 @@ fn c_library(ctx: &Ctx, version: &Version) -> Result<(), String> {
             return Err(format!("the meson consumer ({name}) failed ({})", out.status));
         }
     }
-    Ok(())
+    std::fs::remove_dir_all(&work).map_err(|e| format!("cannot remove {}: {e}", work.display()))
 }
 
 fn pkg_config(path: &Path, args: &[&str]) -> Result<String, String> {

@@ -6,7 +6,7 @@
 export * from './migseal_wasm.js';
 
 /** Nothing to do in Node; resolves at once. */
-export default async function init() {}
+export default async function init(_moduleOrPath) {}
 
 /** Nothing to do in Node. */
-export function initSync() {}
+export function initSync(_module) {}
