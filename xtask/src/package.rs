@@ -250,7 +250,7 @@ pub fn apt(ctx: &Ctx, needs: &[(&str, &str)]) -> Result<(), String> {
         return Ok(());
     }
     run(ctx, "apt-get", &["update", "-qq"], &[])?;
-    let mut args = vec!["install", "-y", "-qq", "--no-install-recommends"];
+    let mut args = vec!["install", "-y", "-qq"];
     args.extend(&missing);
     run(ctx, "apt-get", &args, &[("DEBIAN_FRONTEND", "noninteractive")])
 }
