@@ -40,32 +40,32 @@ fn run(image_path: &str, policy_path: &str, device_path: &str) -> Result<String,
     let device = Descriptor::decode(&device_bytes).map_err(|e| format!("{device_path}: {e}"))?;
     let mut file = std::fs::File::open(image_path).map_err(|e| format!("{image_path}: {e}"))?;
 
-    policy
-        .with_policy(|policy| {
-            let mut v = Verifier::new(policy, &device);
-            let mut buf = vec![0u8; 64 * 1024];
-            let mut payload = 0u64;
-            loop {
-                let n = file.read(&mut buf).map_err(|e| format!("{image_path}: {e}"))?;
-                if n == 0 {
-                    break;
-                }
-                v.feed(&buf[..n], |piece| payload += piece.bytes.len() as u64).map_err(|e| e.to_string())?;
-            }
-            let verdict = v.finish().map_err(|e| e.to_string())?;
-            let h = verdict.header();
-            let id = &h.identity;
-            Ok(format!(
-                "  device      {} / {} / {}\n  state       version {}, codec {}, security version {}\n  payload     {payload} bytes in {} chunks\n  image       sha256:{}",
-                id.vendor,
-                id.device_api,
-                id.device_type,
-                h.state_version,
-                h.codec,
-                h.security_version,
-                verdict.chunk_count(),
-                hex::encode(verdict.image_digest()),
-            ))
-        })
-        .map_err(|e| format!("{policy_path}: {e}"))?
+    // The policy is built once (keys checked and prepared); the verifier
+    // borrows it, and the device, for each call.
+    let policy = policy.to_policy().map_err(|e| format!("{policy_path}: {e}"))?;
+    let mut v = Verifier::default();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut payload = 0u64;
+    loop {
+        let n = file.read(&mut buf).map_err(|e| format!("{image_path}: {e}"))?;
+        if n == 0 {
+            break;
+        }
+        v.feed(&policy, &device, &buf[..n], |piece| payload += piece.bytes.len() as u64)
+            .map_err(|e| e.to_string())?;
+    }
+    let verdict = v.finish().map_err(|e| e.to_string())?;
+    let h = verdict.header();
+    let id = &h.identity;
+    Ok(format!(
+        "  device      {} / {} / {}\n  state       version {}, codec {}, security version {}\n  payload     {payload} bytes in {} chunks\n  image       sha256:{}",
+        id.vendor,
+        id.device_api,
+        id.device_type,
+        h.state_version,
+        h.codec,
+        h.security_version,
+        verdict.chunk_count(),
+        hex::encode(verdict.image_digest()),
+    ))
 }

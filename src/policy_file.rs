@@ -1,5 +1,5 @@
 //! The human-editable policy file (JSON), and its conversion into the
-//! borrowed [`Policy`] the verifier takes.
+//! [`Policy`] the verifier takes.
 //!
 //! ```json
 //! {
@@ -12,9 +12,8 @@
 //! }
 //! ```
 
-use migseal_format::Ident;
-use migseal_format::envelope::{IdentList, KeyId, MAX_FEATURES};
-use migseal_verifier::{Dalek, Limits, MinSecurity, Policy, TrustedKey};
+use migseal_format::{Ident, Subject};
+use migseal_verifier::{Crypto, Dalek, Limits, Policy};
 use serde::{Deserialize, Serialize};
 
 /// A trusted key entry.
@@ -148,123 +147,78 @@ impl PolicyFile {
         Ok(serde_json::from_str(text)?)
     }
 
-    /// Builds the borrowed [`Policy`] and runs `f` with it. Every key is
-    /// checked (weak keys refused) and every name validated.
+    /// Builds the verifier's [`Policy`]: every key checked (weak keys
+    /// refused) and prepared once, every name validated.
     ///
     /// # Errors
     ///
-    /// The first invalid entry.
-    pub fn with_policy<R>(&self, f: impl FnOnce(&Policy<'_>) -> R) -> Result<R, PolicyFileError> {
-        let types = self.device_type_lists()?;
-        let parts = self.parts(&types)?;
-        Ok(f(&parts.policy()))
+    /// The first invalid entry: [`PolicyFileError::Key`] for a key the
+    /// trust store refuses (409 weak, 602 invalid, 410 over capacity),
+    /// [`PolicyFileError::Field`] naming any other field.
+    pub fn to_policy(&self) -> Result<Policy, PolicyFileError> {
+        self.to_policy_with(&Dalek)
     }
 
-    /// First of the three steps behind [`PolicyFile::with_policy`], for
-    /// callers that must keep the policy across calls (the WASM streaming
-    /// verifier): each trusted key's device types, validated and in
-    /// canonical order. [`PolicyFile::parts`] borrows them.
+    /// [`PolicyFile::to_policy`] with keys prepared by another crypto
+    /// provider.
     ///
     /// # Errors
     ///
-    /// [`PolicyFileError::Field`] naming the first invalid device type.
-    pub fn device_type_lists(&self) -> Result<Vec<Vec<Ident<'_>>>, PolicyFileError> {
-        let mut types: Vec<Vec<Ident<'_>>> = Vec::new();
+    /// As [`PolicyFile::to_policy`].
+    pub fn to_policy_with<C: Crypto>(&self, crypto: &C) -> Result<Policy<C>, PolicyFileError> {
+        let mut policy = Policy::new();
         for (i, t) in self.trusted.iter().enumerate() {
-            let mut list = Vec::new();
-            for (j, ty) in t.device_types.iter().enumerate() {
-                list.push(ident(ty, &format!("trusted[{i}].device_types[{j}]"))?);
-            }
-            // Canonical order, so the list is valid whatever order the file has.
-            list.sort_by(|a, b| (a.as_str().len(), a.as_str()).cmp(&(b.as_str().len(), b.as_str())));
-            list.dedup();
-            types.push(list);
-        }
-        Ok(types)
-    }
-
-    /// Second step: the trusted keys (each checked, weak keys refused) and
-    /// every other entry, validated; `types` comes from
-    /// [`PolicyFile::device_type_lists`] on the same file.
-    ///
-    /// # Errors
-    ///
-    /// The first invalid entry.
-    pub fn parts<'a>(&'a self, types: &'a [Vec<Ident<'a>>]) -> Result<PolicyParts<'a>, PolicyFileError> {
-        let mut trusted = Vec::new();
-        for (i, (t, list)) in self.trusted.iter().zip(types).enumerate() {
             let pk = hex32(&t.public_key, &format!("trusted[{i}].public_key"))?;
             let vendor = ident(&t.vendor, &format!("trusted[{i}].vendor"))?;
-            let list = IdentList::from_slice(list, usize::try_from(MAX_FEATURES).unwrap_or(32))
-                .map_err(|e| field(format!("trusted[{i}].device_types"), e))?;
-            let key = TrustedKey::new(&Dalek, pk, vendor, list)
+            let types = t
+                .device_types
+                .iter()
+                .enumerate()
+                .map(|(j, ty)| ident(ty, &format!("trusted[{i}].device_types[{j}]")))
+                .collect::<Result<Vec<_>, _>>()?;
+            policy
+                .trust_key(crypto, pk, vendor, &types)
                 .map_err(|error| PolicyFileError::Key { index: i, error })?;
-            trusted.push(key);
         }
-        let revoked = self
-            .revoked
-            .iter()
-            .enumerate()
-            .map(|(i, r)| hex32(r, &format!("revoked[{i}]")))
-            .collect::<Result<Vec<KeyId>, _>>()?;
-        let mut min_security = Vec::new();
+        for (i, r) in self.revoked.iter().enumerate() {
+            let name = format!("revoked[{i}]");
+            policy.revoke(hex32(r, &name)?).map_err(|e| field(name, e))?;
+        }
         for (i, m) in self.min_security.iter().enumerate() {
-            min_security.push(MinSecurity {
-                vendor: ident(&m.vendor, &format!("min_security[{i}].vendor"))?,
-                device_type: m
-                    .device_type
-                    .as_deref()
-                    .map(|t| ident(t, &format!("min_security[{i}].device_type")))
-                    .transpose()?,
-                minimum: m.minimum,
-            });
+            let vendor = ident(&m.vendor, &format!("min_security[{i}].vendor"))?;
+            let device_type = m
+                .device_type
+                .as_deref()
+                .map(|t| ident(t, &format!("min_security[{i}].device_type")))
+                .transpose()?;
+            policy
+                .require_min_security(vendor, device_type, m.minimum)
+                .map_err(|e| field(format!("min_security[{i}]"), e))?;
         }
-        let session = self
-            .session
-            .as_deref()
-            .map(|s| hex::decode(s).map_err(|e| field("session", format!("not hex: {e}"))))
-            .transpose()?;
+        if let Some(s) = &self.session {
+            let nonce = hex::decode(s).map_err(|e| field("session", format!("not hex: {e}")))?;
+            policy.require_session(&nonce).map_err(|e| field("session", e))?;
+        }
+        if let Some(s) = &self.subject {
+            policy.require_subject(Subject::new(s).map_err(|e| field("subject", e))?);
+        }
         let d = Limits::DEFAULT;
         let l = &self.limits;
-        Ok(PolicyParts {
-            trusted,
-            revoked,
-            min_security,
-            session,
-            subject: self.subject.as_deref(),
-            limits: Limits {
-                max_header_len: l.max_header_len.unwrap_or(d.max_header_len),
-                max_chunk_len: l.max_chunk_len.unwrap_or(d.max_chunk_len),
-                max_chunks: l.max_chunks.unwrap_or(d.max_chunks),
-                max_total_len: l.max_total_len.unwrap_or(d.max_total_len),
-            },
-        })
+        policy.set_limits(Limits {
+            max_header_len: l.max_header_len.unwrap_or(d.max_header_len),
+            max_chunk_len: l.max_chunk_len.unwrap_or(d.max_chunk_len),
+            max_chunks: l.max_chunks.unwrap_or(d.max_chunks),
+            max_total_len: l.max_total_len.unwrap_or(d.max_total_len),
+        });
+        Ok(policy)
     }
-}
 
-/// A validated policy file's entries, owned where the verifier's
-/// [`Policy`] takes slices: [`PolicyParts::policy`] is the last step.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PolicyParts<'a> {
-    trusted: Vec<TrustedKey<'a>>,
-    revoked: Vec<KeyId>,
-    min_security: Vec<MinSecurity<'a>>,
-    session: Option<Vec<u8>>,
-    subject: Option<&'a str>,
-    limits: Limits,
-}
-
-impl PolicyParts<'_> {
-    /// The policy the verifier takes, borrowing these parts.
-    #[must_use]
-    pub fn policy(&self) -> Policy<'_> {
-        Policy {
-            trusted: &self.trusted,
-            revoked: &self.revoked,
-            min_security: &self.min_security,
-            session: self.session.as_deref(),
-            subject: self.subject,
-            limits: self.limits,
-        }
+    /// Builds the policy ([`PolicyFile::to_policy`]) and runs `f` with it.
+    ///
+    /// # Errors
+    ///
+    /// As [`PolicyFile::to_policy`].
+    pub fn with_policy<R>(&self, f: impl FnOnce(&Policy) -> R) -> Result<R, PolicyFileError> {
+        Ok(f(&self.to_policy()?))
     }
 }

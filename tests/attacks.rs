@@ -33,10 +33,10 @@ fn verify_with(image: &[u8], device: &HeaderSpec, policy: &PolicyFile) -> Result
         policy
             .with_policy(|p| {
                 let whole = verify_image(image, p, d).map(|_| ()).map_err(|e| e.code());
-                let mut v = Verifier::new(p, d);
+                let mut v = Verifier::default();
                 let mut bytewise = Ok(());
                 for b in image.chunks(1) {
-                    if let Err(e) = v.feed(b, |_| {}) {
+                    if let Err(e) = v.feed(p, d, b, |_| {}) {
                         bytewise = Err(e.code());
                         break;
                     }
@@ -293,11 +293,11 @@ fn failed_verifier_stays_failed() {
     policy()
         .with_policy(|p| {
             destination_for(&mtty2()).with_descriptor(|d| {
-                let mut v = Verifier::new(p, d);
-                let first = v.feed(&image, |_| {}).expect_err("refused");
+                let mut v = Verifier::default();
+                let first = v.feed(p, d, &image, |_| {}).expect_err("refused");
                 assert_eq!(first.code(), 301);
                 // More bytes, or finish, give the same error: no recovery.
-                assert_eq!(v.feed(&[0x00], |_| {}).expect_err("still failed"), first);
+                assert_eq!(v.feed(p, d, &[0x00], |_| {}).expect_err("still failed"), first);
                 assert_eq!(v.finish().expect_err("still failed"), first);
             })
         })
@@ -342,12 +342,12 @@ proptest! {
         }
         let expected = verify(&image);
         let got = policy().with_policy(|p| destination_for(&mtty2()).with_descriptor(|d| {
-            let mut v = Verifier::new(p, d);
+            let mut v = Verifier::default();
             let mut rest: &[u8] = &image;
             let mut i = 0;
             while !rest.is_empty() {
                 let n = cuts[i % cuts.len()].min(rest.len());
-                if let Err(e) = v.feed(&rest[..n], |_| {}) { return Err(e.code()); }
+                if let Err(e) = v.feed(p, d, &rest[..n], |_| {}) { return Err(e.code()); }
                 rest = &rest[n..];
                 i += 1;
             }

@@ -15,10 +15,10 @@ fn verdicts(image: &[u8], size: usize) -> ((u16, u64), (u16, u64)) {
     let device = Descriptor::decode(MTTY2).expect("vector device decodes");
     let policy = Policy::default();
     let whole = verify_image(image, &policy, &device).expect_err("not an image");
-    let mut v = Verifier::new(&policy, &device);
+    let mut v = Verifier::default();
     let streamed = image
         .chunks(size)
-        .find_map(|f| v.feed(f, |_| {}).err())
+        .find_map(|f| v.feed(&policy, &device, f, |_| {}).err())
         .or_else(|| v.finish().err())
         .expect("not an image");
     ((whole.code(), whole.offset()), (streamed.code(), streamed.offset()))

@@ -27,9 +27,9 @@ fn a_large_header_fed_bytewise_verifies() {
     let verdict = policy
         .with_policy(|p| {
             destination_for(&spec).with_descriptor(|d| {
-                let mut v = Verifier::new(p, d);
+                let mut v = Verifier::default();
                 for b in image.chunks(1) {
-                    v.feed(b, |_| {}).map_err(|e| e.to_string())?;
+                    v.feed(p, d, b, |_| {}).map_err(|e| e.to_string())?;
                 }
                 v.finish().map(|_| ()).map_err(|e| e.to_string())
             })

@@ -37,11 +37,11 @@ fn expected(v: &Value) -> Outcome {
     }
 }
 
-fn stream(image: &[u8], policy: &Policy<'_>, device: &Descriptor<'_>, fragment: usize) -> Outcome {
-    let mut v = Verifier::new(policy, device);
+fn stream(image: &[u8], policy: &Policy, device: &Descriptor<'_>, fragment: usize) -> Outcome {
+    let mut v = Verifier::default();
     let mut payload = 0u64;
     for piece in image.chunks(fragment.max(1)) {
-        if let Err(e) = v.feed(piece, |p| payload += p.bytes.len() as u64) {
+        if let Err(e) = v.feed(policy, device, piece, |p| payload += p.bytes.len() as u64) {
             return Err(e.code());
         }
     }

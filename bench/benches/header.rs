@@ -12,7 +12,7 @@ use std::hint::black_box;
 
 use migseal_bench::comparisons::{HEADER, HEADER_PARTS};
 use migseal_bench::fixtures::{
-    SESSION_POLICY, VIRTIO_NET_DEVICE, empty_image, virtio_bound_spec, with_policy,
+    SESSION_POLICY, VIRTIO_NET_DEVICE, empty_image, virtio_bound_spec, with_policy_for,
 };
 use migseal_bench::harness::{Run, ids_of};
 use migseal_bench::nosig::SignatureExcluded;
@@ -34,12 +34,12 @@ pub fn bench(run: &mut Run) {
     let header = image.get(..header_len).unwrap_or(&[]);
     let seal = image.get(image.len().saturating_sub(SEAL_RECORD_LEN)..).unwrap_or(&[]);
     println!("header: {} header bytes, {} seal bytes", header.len(), seal.len());
-    with_policy(SESSION_POLICY, VIRTIO_NET_DEVICE, |policy, device| {
+    with_policy_for(&SignatureExcluded, SESSION_POLICY, VIRTIO_NET_DEVICE, |policy, device| {
         let mut g = run.small(HEADER[0].group);
         g.bench_function("migseal", |b| {
             b.iter(|| {
-                let mut v = Verifier::with_crypto(policy, device, SignatureExcluded);
-                let fed = v.feed(black_box(&image), |_| {});
+                let mut v = Verifier::new(SignatureExcluded);
+                let fed = v.feed(policy, device, black_box(&image), |_| {});
                 match fed.and_then(|()| v.finish()) {
                     Ok(verdict) => black_box(verdict.header().security_version),
                     Err(e) => panic!("the benchmark image must pass: {e}"),
@@ -69,7 +69,7 @@ pub fn bench(run: &mut Run) {
         g.bench_function("verifier-new", |b| {
             // The whole value through black_box, so its zeroing cannot be
             // optimised away.
-            b.iter(|| black_box(Verifier::with_crypto(policy, device, SignatureExcluded)));
+            b.iter(|| black_box(Verifier::new(SignatureExcluded)));
         });
         g.bench_function("header-decode", |b| {
             b.iter(|| black_box(Header::decode_record(black_box(header), 0).is_ok()));

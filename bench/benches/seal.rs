@@ -32,7 +32,7 @@ pub fn bench(run: &mut Run) {
         b.iter(|| {
             spec.with_header(key.key_id(&Dalek), |header| {
                 let mut head = [0u8; MAX_HEADER_LEN];
-                let (mut sealer, n) = match Sealer::new(&key, Dalek, header, &mut head) {
+                let (mut sealer, n) = match Sealer::new(key.clone(), Dalek, header, &mut head) {
                     Ok(s) => s,
                     Err(e) => panic!("sealer: {e}"),
                 };

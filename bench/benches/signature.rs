@@ -43,8 +43,8 @@ pub fn bench(run: &mut Run) {
         g.bench_function("migseal", |b| {
             b.iter_batched(
                 || {
-                    let mut v = Verifier::new(policy, device);
-                    if let Err(e) = v.feed(&image, |_| {}) {
+                    let mut v = Verifier::default();
+                    if let Err(e) = v.feed(policy, device, &image, |_| {}) {
                         panic!("the benchmark image must verify: {e}");
                     }
                     v

@@ -28,9 +28,9 @@ pub fn bench(run: &mut Run) {
             let mut g = run.large(c.group, bytes);
             g.bench_function("migseal", |b| {
                 b.iter(|| {
-                    let mut v = Verifier::new(policy, device);
+                    let mut v = Verifier::default();
                     for fragment in image.chunks(FRAGMENT) {
-                        if let Err(e) = v.feed(black_box(fragment), |piece| {
+                        if let Err(e) = v.feed(policy, device, black_box(fragment), |piece| {
                             black_box(piece.bytes.len());
                         }) {
                             panic!("the benchmark image must verify: {e}");

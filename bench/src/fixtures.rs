@@ -77,7 +77,7 @@ pub fn write_image(
     let data = filler("migseal-bench payload", chunk_size);
     spec.with_header(key.key_id(&Dalek), |header| {
         let mut head = vec![0u8; MAX_HEADER_LEN];
-        let (mut sealer, n) = Sealer::new(&key, Dalek, header, &mut head).map_err(invalid)?;
+        let (mut sealer, n) = Sealer::new(key.clone(), Dalek, header, &mut head).map_err(invalid)?;
         let mut written = 0u64;
         let mut put = |out: &mut dyn Write, bytes: &[u8]| -> io::Result<()> {
             out.write_all(bytes)?;
@@ -128,17 +128,30 @@ pub fn empty_image(spec: &HeaderSpec, key_name: &str) -> Vec<u8> {
     image
 }
 
+/// [`with_policy`] with the policy's keys prepared by `crypto`.
+///
+/// # Panics
+///
+/// When the shipped files do not parse (benchmark tooling).
+#[allow(clippy::expect_used)]
+pub fn with_policy_for<C: migseal_verifier::Crypto, R>(
+    crypto: &C,
+    policy_json: &str,
+    device: &[u8],
+    f: impl FnOnce(&migseal_verifier::Policy<C>, &Descriptor<'_>) -> R,
+) -> R {
+    let file = PolicyFile::from_json(policy_json).expect("shipped policy parses");
+    let device = Descriptor::decode(device).expect("shipped device decodes");
+    f(&file.to_policy_with(crypto).expect("shipped policy is valid"), &device)
+}
+
 /// Runs `f` with the parsed `policy_json` and the decoded `device`.
 ///
 /// # Panics
 ///
 /// When the shipped files do not parse (benchmark tooling).
 #[allow(clippy::expect_used)]
-pub fn with_policy<R>(
-    policy_json: &str,
-    device: &[u8],
-    f: impl FnOnce(&Policy<'_>, &Descriptor<'_>) -> R,
-) -> R {
+pub fn with_policy<R>(policy_json: &str, device: &[u8], f: impl FnOnce(&Policy, &Descriptor<'_>) -> R) -> R {
     let file = PolicyFile::from_json(policy_json).expect("shipped policy parses");
     let device = Descriptor::decode(device).expect("shipped device decodes");
     file.with_policy(|policy| f(policy, &device)).expect("shipped policy is valid")

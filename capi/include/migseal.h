@@ -3,22 +3,21 @@
  * C ABI of the streaming verifier and the compatibility check.
  *
  * Memory: nothing here allocates. The caller provides the memory of each
- * object: migseal_policy_size()/migseal_policy_align() and
- * migseal_verifier_size()/migseal_verifier_align().
+ * object (migseal_policy, migseal_device, migseal_verifier): *_size() and
+ * *_align() say how much and how aligned.
  *
- * Lifetimes: a verifier borrows its policy and the destination descriptor
- * bytes from migseal_verifier_init until migseal_verifier_drop. Keep both
- * alive and unchanged until then (the policy refuses changes through this
- * API meanwhile: MIGSEAL_ABI_POLICY_IN_USE). Never move or copy a verifier
- * after init: it points into itself (a moved copy is refused with
- * MIGSEAL_ABI_BAD_STATE). Strings passed to the policy functions are
- * copied.
+ * Lifetimes: every object owns what it holds. Strings and descriptor bytes
+ * are copied in; trusted keys are checked and prepared when added. A
+ * verifier borrows the policy and the device only for the length of one
+ * migseal_verifier_advance call, so any object may live anywhere (a
+ * driver's device struct) and be moved or copied between calls.
  *
  * Payload: migseal_verifier_advance reports runs of payload bytes inside
  * the caller's buffer. They are NOT verified until migseal_verifier_finish
  * returns MIGSEAL_OK: stage them, and let nothing parse them before.
  *
- * Threads: one verifier per thread at a time; a built policy may be shared.
+ * Threads: one call on an object at a time; a policy and a device may be
+ * read by verifiers on several threads while nobody changes them.
  *
  * Errors: every function returns a migseal_status. 0 is success, 100-699
  * are the specification's stable codes, 800-899 are misuse of this ABI.
@@ -34,24 +33,31 @@
 #include <stddef.h>
 #include <stdint.h>
 
-// Size of `migseal_reason.message`.
+/*
+ Size of `migseal_reason.message`.
+ */
 #define MIGSEAL_REASON_MESSAGE_LEN 512
 
-// Most trusted keys a policy holds.
-#define MIGSEAL_MAX_TRUSTED_KEYS 16
+/*
+ Longest descriptor a `migseal_device` holds, in bytes. A descriptor at
+ every field limit (16 version ranges, 32 features and 8 codecs of 64
+ bytes, a 1024-byte config) is about 4.2 KB.
+ */
+#define MIGSEAL_MAX_DESCRIPTOR_LEN 6144
 
-// Most device types one trusted key can be limited to.
-#define MIGSEAL_MAX_KEY_TYPES 8
 
-// Most revoked key ids.
-#define MIGSEAL_MAX_REVOKED 32
 
-// Most minimum-security entries.
-#define MIGSEAL_MAX_MIN_SECURITY 16
 
-// The result of every fallible call. `MIGSEAL_OK` (0) is success; 100–699
-// are the specification's stable codes (the image, descriptor, policy or
-// key was refused); 800–899 mean the C caller broke a rule of this ABI.
+
+
+
+
+
+/*
+ The result of every fallible call. `MIGSEAL_OK` (0) is success; 100–699
+ are the specification's stable codes (the image, descriptor, policy or
+ key was refused); 800–899 mean the C caller broke a rule of this ABI.
+ */
 enum migseal_status
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
   : int32_t
@@ -122,21 +128,30 @@ enum migseal_status
   MIGSEAL_BAD_SIGNATURE = 600,
   MIGSEAL_NON_CANONICAL_SIGNATURE = 601,
   MIGSEAL_INVALID_PUBLIC_KEY = 602,
-  // A pointer argument that must not be NULL was NULL.
+  /*
+   A pointer argument that must not be NULL was NULL.
+   */
   MIGSEAL_ABI_NULL_POINTER = 800,
-  // Caller memory is not aligned as `*_align()` requires.
+  /*
+   Caller memory is not aligned as `*_align()` requires.
+   */
   MIGSEAL_ABI_MISALIGNED = 801,
-  // Caller memory or an output buffer is smaller than required.
+  /*
+   Caller memory or an output buffer is smaller than required.
+   */
   MIGSEAL_ABI_BUFFER_TOO_SMALL = 802,
-  // The object is not initialised, was dropped, or was moved after
-  // initialisation (copying a verifier is not allowed).
+  /*
+   The object is not initialised, was dropped, or is another kind of
+   object.
+   */
   MIGSEAL_ABI_BAD_STATE = 803,
-  // An argument is out of range (such as a zero limit).
+  /*
+   An argument is out of range (such as a zero limit).
+   */
   MIGSEAL_ABI_INVALID_ARGUMENT = 804,
-  // The policy is in use by a verifier and cannot change; drop the
-  // verifiers first.
-  MIGSEAL_ABI_POLICY_IN_USE = 805,
-  // The library returned a code this ABI does not know (a bug).
+  /*
+   The library returned a code this ABI does not know (a bug).
+   */
   MIGSEAL_ABI_INTERNAL = 899,
 };
 #ifndef __cplusplus
@@ -147,110 +162,200 @@ typedef int32_t migseal_status;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
-// A policy, opaque to C. Allocate `migseal_policy_size()` bytes aligned to
-// `migseal_policy_align()` and pass them to `migseal_policy_init`.
+/*
+ A destination device, opaque to C. Allocate `MIGSEAL_DEVICE_SIZE` bytes
+ aligned to `MIGSEAL_DEVICE_ALIGN` and pass them to `migseal_device_init`.
+ */
+typedef struct migseal_device migseal_device;
+
+/*
+ A policy, opaque to C. Allocate `migseal_policy_size()` bytes aligned to
+ `migseal_policy_align()` and pass them to `migseal_policy_init`.
+ */
 typedef struct migseal_policy migseal_policy;
 
-// A verifier, opaque to C. Allocate `migseal_verifier_size()` bytes
-// aligned to `migseal_verifier_align()`; never copy or move it after
-// `migseal_verifier_init`.
+/*
+ A verifier, opaque to C. Allocate `MIGSEAL_VERIFIER_SIZE` bytes aligned
+ to `MIGSEAL_VERIFIER_ALIGN` (or `migseal_verifier_size()` /
+ `migseal_verifier_align()`).
+ */
 typedef struct migseal_verifier migseal_verifier;
 
-// One reason a source cannot go to a destination.
+/*
+ One reason a source cannot go to a destination.
+ */
 typedef struct migseal_reason {
-  // Its code (500–507).
+  /*
+   Its code (500–507).
+   */
   int32_t code;
-  // What differs and what to do, NUL-terminated (cut with "..." if
-  // longer than the array).
+  /*
+   What differs and what to do, NUL-terminated (cut with "..." if
+   longer than the array).
+   */
   char message[MIGSEAL_REASON_MESSAGE_LEN];
 } migseal_reason;
 
-// The outcome of `migseal_compat_check` beyond the reasons.
+/*
+ The outcome of `migseal_compat_check` beyond the reasons.
+ */
 typedef struct migseal_compat_info {
-  // Reasons found (may exceed the capacity given; 0 when compatible).
+  /*
+   Reasons found (may exceed the capacity given; 0 when compatible).
+   */
   size_t reason_count;
-  // 1 when a state version both sides support exists.
+  /*
+   1 when a state version both sides support exists.
+   */
   int32_t has_version;
-  // That (highest) version, major.
+  /*
+   That (highest) version, major.
+   */
   uint32_t version_major;
-  // That version, minor.
+  /*
+   That version, minor.
+   */
   uint32_t version_minor;
-  // Which descriptor failed to decode: 0 none, 1 source, 2 destination.
+  /*
+   Which descriptor failed to decode: 0 none, 1 source, 2 destination.
+   */
   int32_t bad_descriptor;
-  // The decode error's byte offset in that descriptor.
+  /*
+   The decode error's byte offset in that descriptor.
+   */
   uint64_t error_offset;
 } migseal_compat_info;
 
-// Size limits for `migseal_policy_set_limits`. A zero field keeps the
-// default (header 4096 B, chunk 16 MiB, 2^20 chunks, 64 GiB in total).
+/*
+ Size limits for `migseal_policy_set_limits`. A zero field keeps the
+ default (header 4096 B, chunk 16 MiB, 2^20 chunks, 64 GiB in total).
+ */
 typedef struct migseal_limits {
-  // Largest header record in bytes (at most 4096).
+  /*
+   Largest header record in bytes (at most 4096).
+   */
   uint64_t max_header_len;
-  // Largest chunk in bytes (at most 1 GiB).
+  /*
+   Largest chunk in bytes (at most 1 GiB).
+   */
   uint64_t max_chunk_len;
-  // Most chunks.
+  /*
+   Most chunks.
+   */
   uint64_t max_chunks;
-  // Most payload bytes in all.
+  /*
+   Most payload bytes in all.
+   */
   uint64_t max_total_len;
 } migseal_limits;
 
-// What one `migseal_verifier_advance` call did.
+/*
+ What one `migseal_verifier_advance` call did.
+ */
 typedef struct migseal_step {
-  // Bytes of the input consumed. Call again with the rest
-  // (`buf + consumed`) until all of it is consumed.
+  /*
+   Bytes of the input consumed. Call again with the rest
+   (`buf + consumed`) until all of it is consumed.
+   */
   size_t consumed;
-  // Index in the input of a run of payload bytes that ends at
-  // `consumed` (valid when `payload_len > 0`). These bytes are NOT yet
-  // verified: stage them; use them only after `migseal_verifier_finish`
-  // returned `MIGSEAL_OK`.
+  /*
+   Index in the input of a run of payload bytes that ends at
+   `consumed` (valid when `payload_len > 0`). These bytes are NOT yet
+   verified: stage them; use them only after `migseal_verifier_finish`
+   returned `MIGSEAL_OK`.
+   */
   size_t payload_start;
-  // Length of that run (0: none in this step).
+  /*
+   Length of that run (0: none in this step).
+   */
   size_t payload_len;
-  // Offset of the run within the whole payload (all chunks in order).
+  /*
+   Offset of the run within the whole payload (all chunks in order).
+   */
   uint64_t payload_offset;
-  // The chunk the run belongs to.
+  /*
+   The chunk the run belongs to.
+   */
   uint64_t chunk_seq;
 } migseal_step;
 
-// The verified header and image facts.
+/*
+ The verified header and image facts.
+ */
 typedef struct migseal_verdict {
-  // The image digest the seal signs: a stable name for this image.
+  /*
+   The image digest the seal signs: a stable name for this image.
+   */
   uint8_t image_digest[32];
-  // The signing key's id.
+  /*
+   The signing key's id.
+   */
   uint8_t key_id[32];
-  // Number of chunks.
+  /*
+   Number of chunks.
+   */
   uint64_t chunk_count;
-  // Payload bytes in all chunks.
+  /*
+   Payload bytes in all chunks.
+   */
   uint64_t payload_len;
-  // Security version number.
+  /*
+   Security version number.
+   */
   uint64_t security_version;
-  // State version, major.
+  /*
+   State version, major.
+   */
   uint32_t state_version_major;
-  // State version, minor.
+  /*
+   State version, minor.
+   */
   uint32_t state_version_minor;
-  // Vendor, NUL-terminated.
+  /*
+   Vendor, NUL-terminated.
+   */
   char vendor[65];
-  // Device API, NUL-terminated.
+  /*
+   Device API, NUL-terminated.
+   */
   char device_api[65];
-  // Device type, NUL-terminated.
+  /*
+   Device type, NUL-terminated.
+   */
   char device_type[65];
-  // Payload codec, NUL-terminated.
+  /*
+   Payload codec, NUL-terminated.
+   */
   char codec[65];
-  // Subject, NUL-terminated ("" when the image has none).
+  /*
+   Subject, NUL-terminated ("" when the image has none).
+   */
   char subject[129];
-  // Session nonce (the first `session_len` bytes).
+  /*
+   Session nonce (the first `session_len` bytes).
+   */
   uint8_t session[64];
-  // Length of the session nonce (0: none).
+  /*
+   Length of the session nonce (0: none).
+   */
   size_t session_len;
 } migseal_verdict;
 
-// Why the verifier stopped.
+/*
+ Why the verifier stopped.
+ */
 typedef struct migseal_error {
-  // The status code (100–699), or 0 when the verifier has not failed.
+  /*
+   The status code (100–699), or 0 when the verifier has not failed.
+   */
   int32_t code;
-  // The errno a kernel caller would return (positive; 0 with code 0).
+  /*
+   The errno a kernel caller would return (positive; 0 with code 0).
+   */
   int32_t errno_value;
-  // Byte offset in the stream where the problem is.
+  /*
+   Byte offset in the stream where the problem is.
+   */
   uint64_t offset;
 } migseal_error;
 
@@ -258,24 +363,28 @@ typedef struct migseal_error {
 extern "C" {
 #endif // __cplusplus
 
-// The library version, static and NUL-terminated.
+/*
+ The library version, static and NUL-terminated.
+ */
 const char *migseal_version(void);
 
-// Decides whether the state of the device described by `source` (a
-// source descriptor, canonical CBOR) can be taken by the device described
-// by `destination` (a destination descriptor). The same function the
-// verifier runs against an image header at restore time.
-//
-// Writes up to `cap` reasons to `reasons` (may be NULL when `cap` is 0)
-// and the details to `*info` (may be NULL). Returns `MIGSEAL_OK` when
-// compatible, the first reason's code (500–507) when not, or a decode
-// error (100–299) for a malformed descriptor (`info->bad_descriptor`
-// says which). Allocates nothing.
-//
-// # Safety
-//
-// `source`/`destination` readable for their lengths; `reasons` writable
-// for `cap` entries; `info` NULL or writable.
+/*
+ Decides whether the state of the device described by `source` (a
+ source descriptor, canonical CBOR) can be taken by the device described
+ by `destination` (a destination descriptor). The same function the
+ verifier runs against an image header at restore time.
+
+ Writes up to `cap` reasons to `reasons` (may be NULL when `cap` is 0)
+ and the details to `*info` (may be NULL). Returns `MIGSEAL_OK` when
+ compatible, the first reason's code (500–507) when not, or a decode
+ error (100–299) for a malformed descriptor (`info->bad_descriptor`
+ says which). Allocates nothing.
+
+ # Safety
+
+ `source`/`destination` readable for their lengths; `reasons` writable
+ for `cap` entries; `info` NULL or writable.
+ */
 migseal_status migseal_compat_check(const uint8_t *source,
                                     size_t source_len,
                                     const uint8_t *destination,
@@ -284,198 +393,257 @@ migseal_status migseal_compat_check(const uint8_t *source,
                                     size_t cap,
                                     struct migseal_compat_info *info);
 
-// Bytes of caller memory a policy needs.
+/*
+ Bytes of caller memory a device needs.
+ */
+size_t migseal_device_size(void);
+
+/*
+ Alignment the device memory needs.
+ */
+size_t migseal_device_align(void);
+
+/*
+ Copies the destination descriptor `cbor[0..len]` (canonical CBOR, role
+ destination) into `mem` (`MIGSEAL_DEVICE_SIZE` bytes aligned to
+ `MIGSEAL_DEVICE_ALIGN`) after validating it, and writes the handle
+ (== `mem`) to `*out`.
+
+ Returns the descriptor's decode error (100–299),
+ `MIGSEAL_ROLE_MISMATCH` (507) for a source descriptor, and
+ `MIGSEAL_LENGTH_OVER_LIMIT` (111) above `MIGSEAL_MAX_DESCRIPTOR_LEN`.
+ On an error `mem` is left as it was.
+
+ # Safety
+
+ `mem` NULL or writable for `size` bytes; `cbor` `len` readable bytes;
+ `out` NULL or writable.
+ */
+migseal_status migseal_device_init(void *mem,
+                                   size_t size,
+                                   const uint8_t *cbor,
+                                   size_t len,
+                                   struct migseal_device **out);
+
+/*
+ Bytes of caller memory a policy needs.
+ */
 size_t migseal_policy_size(void);
 
-// Alignment the policy memory needs.
+/*
+ Alignment the policy memory needs.
+ */
 size_t migseal_policy_align(void);
 
-// Makes an empty policy (no trusted key, default limits) in `mem`, which
-// must hold `migseal_policy_size()` bytes aligned to
-// `migseal_policy_align()`. Writes the handle (== `mem`) to `*out`.
-//
-// Do not call it on a policy that verifiers still use.
-//
-// # Safety
-//
-// `mem` must be NULL or writable for `size` bytes; `out` NULL or a
-// writable pointer.
+/*
+ Makes an empty policy (no trusted key, default limits) in `mem`, which
+ must hold `migseal_policy_size()` bytes aligned to
+ `migseal_policy_align()`. Writes the handle (== `mem`) to `*out`.
+
+ Calling it again on a policy empties it.
+
+ # Safety
+
+ `mem` must be NULL or writable for `size` bytes; `out` NULL or a
+ writable pointer.
+ */
 migseal_status migseal_policy_init(void *mem, size_t size, struct migseal_policy **out);
 
-// Trusts the Ed25519 public key `public_key` (32 bytes) for images of
-// `vendor`; when `n_types > 0`, only for the `n_types` device types in
-// `device_types` (NUL-terminated strings; order does not matter).
-//
-// Returns `MIGSEAL_WEAK_KEY` (409) for a small-order key,
-// `MIGSEAL_INVALID_PUBLIC_KEY` (602) for bytes that are not a point,
-// `MIGSEAL_INVALID_IDENTIFIER` (205) for a bad name,
-// `MIGSEAL_TRUST_STORE_FULL` (410) when `MIGSEAL_MAX_TRUSTED_KEYS` keys are
-// there or `n_types > MIGSEAL_MAX_KEY_TYPES`, `MIGSEAL_ABI_POLICY_IN_USE`
-// while a verifier uses the policy.
-//
-// # Safety
-//
-// `policy` from `migseal_policy_init`; `public_key` 32 readable bytes;
-// `vendor` and each of the `n_types` entries of `device_types`
-// NUL-terminated strings (copied: they need not outlive the call).
+/*
+ Trusts the Ed25519 public key `public_key` (32 bytes) for images of
+ `vendor`; when `n_types > 0`, only for the `n_types` device types in
+ `device_types` (NUL-terminated strings; order does not matter).
+
+ Returns `MIGSEAL_WEAK_KEY` (409) for a small-order key,
+ `MIGSEAL_INVALID_PUBLIC_KEY` (602) for bytes that are not a point,
+ `MIGSEAL_INVALID_IDENTIFIER` (205) for a bad name,
+ `MIGSEAL_TRUST_STORE_FULL` (410) when `MIGSEAL_MAX_TRUSTED_KEYS` keys are
+ there or `n_types > MIGSEAL_MAX_KEY_TYPES`.
+
+ # Safety
+
+ `policy` from `migseal_policy_init`; `public_key` 32 readable bytes;
+ `vendor` and each of the `n_types` entries of `device_types`
+ NUL-terminated strings (copied: they need not outlive the call).
+ */
 migseal_status migseal_policy_add_trusted_key(struct migseal_policy *policy,
                                               const uint8_t *public_key,
                                               const char *vendor,
                                               const char *const *device_types,
                                               size_t n_types);
 
-// Revokes the key whose key id (32 bytes, SHA-256 of the domain and
-// the public key) is `key_id`: revocation wins over trust.
-// `MIGSEAL_TRUST_STORE_FULL` (410) after `MIGSEAL_MAX_REVOKED` ids.
-//
-// # Safety
-//
-// `policy` from `migseal_policy_init`; `key_id` 32 readable bytes.
+/*
+ Revokes the key whose key id (32 bytes, SHA-256 of the domain and
+ the public key) is `key_id`: revocation wins over trust.
+ `MIGSEAL_TRUST_STORE_FULL` (410) after `MIGSEAL_MAX_REVOKED` ids.
+
+ # Safety
+
+ `policy` from `migseal_policy_init`; `key_id` 32 readable bytes.
+ */
 migseal_status migseal_policy_revoke(struct migseal_policy *policy, const uint8_t *key_id);
 
-// Requires security version `minimum` or higher for `vendor`, or only
-// for its `device_type` when that is not NULL (the more specific entry
-// wins). `MIGSEAL_TRUST_STORE_FULL` (410) after
-// `MIGSEAL_MAX_MIN_SECURITY` entries.
-//
-// # Safety
-//
-// `policy` from `migseal_policy_init`; `vendor` and `device_type` (if
-// not NULL) NUL-terminated strings (copied).
+/*
+ Requires security version `minimum` or higher for `vendor`, or only
+ for its `device_type` when that is not NULL (the more specific entry
+ wins). `MIGSEAL_TRUST_STORE_FULL` (410) after
+ `MIGSEAL_MAX_MIN_SECURITY` entries.
+
+ # Safety
+
+ `policy` from `migseal_policy_init`; `vendor` and `device_type` (if
+ not NULL) NUL-terminated strings (copied).
+ */
 migseal_status migseal_policy_min_security(struct migseal_policy *policy,
                                            const char *vendor,
                                            const char *device_type,
                                            uint64_t minimum);
 
-// Requires images to carry this migration's session nonce (16–64 bytes);
-// NULL with length 0 removes the requirement.
-// `MIGSEAL_INVALID_FIELD_LENGTH` (206) for another length.
-//
-// # Safety
-//
-// `policy` from `migseal_policy_init`; `nonce` `len` readable bytes.
+/*
+ Requires images to carry this migration's session nonce (16–64 bytes);
+ NULL with length 0 removes the requirement.
+ `MIGSEAL_INVALID_FIELD_LENGTH` (206) for another length.
+
+ # Safety
+
+ `policy` from `migseal_policy_init`; `nonce` `len` readable bytes.
+ */
 migseal_status migseal_policy_set_session(struct migseal_policy *policy,
                                           const uint8_t *nonce,
                                           size_t len);
 
-// Requires images to name `subject` (the VM; NUL-terminated, printable
-// ASCII, at most 128 bytes); NULL removes the requirement.
-// `MIGSEAL_INVALID_SUBJECT` (209) for an invalid subject.
-//
-// # Safety
-//
-// `policy` from `migseal_policy_init`; `subject` NULL or NUL-terminated.
+/*
+ Requires images to name `subject` (the VM; NUL-terminated, printable
+ ASCII, at most 128 bytes); NULL removes the requirement.
+ `MIGSEAL_INVALID_SUBJECT` (209) for an invalid subject.
+
+ # Safety
+
+ `policy` from `migseal_policy_init`; `subject` NULL or NUL-terminated.
+ */
 migseal_status migseal_policy_set_subject(struct migseal_policy *policy, const char *subject);
 
-// Sets the size limits; a zero field keeps the default. A policy can
-// lower the format's bounds (header 4096 B, chunk 1 GiB), never raise
-// them.
-//
-// # Safety
-//
-// `policy` from `migseal_policy_init`; `limits` a readable struct.
+/*
+ Sets the size limits; a zero field keeps the default. A policy can
+ lower the format's bounds (header 4096 B, chunk 1 GiB), never raise
+ them.
+
+ # Safety
+
+ `policy` from `migseal_policy_init`; `limits` a readable struct.
+ */
 migseal_status migseal_policy_set_limits(struct migseal_policy *policy,
                                          const struct migseal_limits *limits);
 
-// A static, NUL-terminated message for `code` (any number: unknown codes
-// get a message saying so). Never NULL; never free it.
+/*
+ A static, NUL-terminated message for `code` (any number: unknown codes
+ get a message saying so). Never NULL; never free it.
+ */
 const char *migseal_status_message(int32_t code);
 
-// The stable short name of `code` ("vendor-mismatch"), static and
-// NUL-terminated; "unknown" for an unknown code. Never NULL.
+/*
+ The stable short name of `code` ("vendor-mismatch"), static and
+ NUL-terminated; "unknown" for an unknown code. Never NULL.
+ */
 const char *migseal_status_name(int32_t code);
 
-// Bytes of caller memory a verifier needs.
+/*
+ Bytes of caller memory a verifier needs.
+ */
 size_t migseal_verifier_size(void);
 
-// Alignment the verifier memory needs.
+/*
+ Alignment the verifier memory needs.
+ */
 size_t migseal_verifier_align(void);
 
-// Makes a verifier in `mem` (`migseal_verifier_size()` bytes aligned to
-// `migseal_verifier_align()`) for images destined for the device whose
-// destination descriptor (canonical CBOR) is `device[0..device_len]`,
-// under `policy`. Writes the handle (== `mem`) to `*out`.
-//
-// Until `migseal_verifier_drop`: keep `policy` and the descriptor bytes
-// alive and unchanged, and do not move or copy the verifier memory (see
-// the header's overview). The policy cannot be changed through the API
-// meanwhile (`MIGSEAL_ABI_POLICY_IN_USE`).
-//
-// Returns the descriptor's decode error (100–299) for malformed bytes and
-// `MIGSEAL_ROLE_MISMATCH` (507) for a source descriptor.
-//
-// Initialising memory that holds a live verifier without dropping it
-// first leaves its policy marked in use for good (fail-safe: the policy
-// can no longer change, nothing dangles).
-//
-// # Safety
-//
-// `mem` writable for `size` bytes; `policy` from `migseal_policy_init`;
-// `device` `device_len` readable bytes; `out` writable.
-migseal_status migseal_verifier_init(void *mem,
-                                     size_t size,
-                                     const struct migseal_policy *policy,
-                                     const uint8_t *device,
-                                     size_t device_len,
-                                     struct migseal_verifier **out);
+/*
+ Makes a verifier at the start of an image in `mem`
+ (`migseal_verifier_size()` bytes aligned to `migseal_verifier_align()`)
+ and writes the handle (== `mem`) to `*out`. Nothing is borrowed: pass
+ the policy and the device to each `migseal_verifier_advance`. Calling
+ it again on the same memory starts a new verification.
 
-// Consumes a prefix of `buf[0..len]`: all of it, or up to the end of the
-// first run of payload bytes in it, which `*step` reports. Call again with
-// `buf + step->consumed` until all is consumed. Any fragment size works.
-//
-// On a refusal returns its code (100–699; sticky: every later call returns
-// it) with `step->consumed == 0`; `migseal_verifier_error` gives the offset.
-//
-// # Safety
-//
-// `v` from `migseal_verifier_init`; `buf` `len` readable bytes (NULL
-// allowed with `len` 0); `step` writable.
+ # Safety
+
+ `mem` NULL or writable for `size` bytes; `out` NULL or writable.
+ */
+migseal_status migseal_verifier_init(void *mem, size_t size, struct migseal_verifier **out);
+
+/*
+ Consumes a prefix of `buf[0..len]`: all of it, or up to the end of the
+ first run of payload bytes in it, which `*step` reports. Call again with
+ `buf + step->consumed` until all is consumed. Any fragment size works.
+ `policy` and `device` decide whether the header is accepted; pass the
+ same ones to every call of one verification.
+
+ On a refusal returns its code (100–699; sticky: every later call returns
+ it) with `step->consumed == 0`; `migseal_verifier_error` gives the offset.
+
+ # Safety
+
+ `v` from `migseal_verifier_init`; `policy` from `migseal_policy_init`;
+ `device` from `migseal_device_init`; `buf` `len` readable bytes (NULL
+ allowed with `len` 0); `step` writable. None is used by another thread
+ during the call.
+ */
 migseal_status migseal_verifier_advance(struct migseal_verifier *v,
+                                        const struct migseal_policy *policy,
+                                        const struct migseal_device *device,
                                         const uint8_t *buf,
                                         size_t len,
                                         struct migseal_step *step);
 
-// Checks the seal: the only success. On `MIGSEAL_OK` fills `*verdict`
-// (may be NULL) with the verified header; only now may the staged payload
-// reach a state parser. Calling it again after success gives the same.
-//
-// # Safety
-//
-// `v` from `migseal_verifier_init`; `verdict` NULL or writable.
+/*
+ Checks the seal: the only success. On `MIGSEAL_OK` fills `*verdict`
+ (may be NULL) with the verified header; only now may the staged payload
+ reach a state parser. Calling it again after success gives the same.
+
+ # Safety
+
+ `v` from `migseal_verifier_init`; `verdict` NULL or writable.
+ */
 migseal_status migseal_verifier_finish(struct migseal_verifier *v, struct migseal_verdict *verdict);
 
-// Fills `*err` with why the verifier stopped (code, errno, stream offset)
-// and returns that code; returns `MIGSEAL_OK` with a zeroed `*err` when it
-// has not failed.
-//
-// # Safety
-//
-// `v` from `migseal_verifier_init`; `err` writable.
-migseal_status migseal_verifier_error(const struct migseal_verifier *v, struct migseal_error *err);
+/*
+ Fills `*err` with why the verifier stopped (code, errno, stream offset)
+ and returns that code; returns `MIGSEAL_OK` with a zeroed `*err` when it
+ has not failed.
 
-// Writes the full message of the verifier's failure (what was expected,
-// what was found, what to do) into `buf[0..cap]`, NUL-terminated, and the
-// length it needs (without the NUL) to `*needed` (may be NULL). Returns
-// `MIGSEAL_ABI_BUFFER_TOO_SMALL` when it was cut (ending in "...");
-// an empty string and `MIGSEAL_OK` when the verifier has not failed.
-//
-// # Safety
-//
-// `v` from `migseal_verifier_init`; `buf` `cap` writable bytes;
-// `needed` NULL or writable.
-migseal_status migseal_verifier_message(const struct migseal_verifier *v,
+ # Safety
+
+ `v` from `migseal_verifier_init`; `err` writable.
+ */
+migseal_status migseal_verifier_error(struct migseal_verifier *v, struct migseal_error *err);
+
+/*
+ Writes the full message of the verifier's failure (what was expected,
+ what was found, what to do) into `buf[0..cap]`, NUL-terminated, and the
+ length it needs (without the NUL) to `*needed` (may be NULL). With
+ `buf` NULL and `cap` 0 it only reports the length (and returns
+ `MIGSEAL_ABI_BUFFER_TOO_SMALL` when there is a message). Returns
+ `MIGSEAL_ABI_BUFFER_TOO_SMALL` when it was cut (ending in "..."); an
+ empty string and `MIGSEAL_OK` when the verifier has not failed.
+
+ # Safety
+
+ `v` from `migseal_verifier_init`; `buf` `cap` writable bytes (or NULL
+ with `cap` 0); `needed` NULL or writable.
+ */
+migseal_status migseal_verifier_message(struct migseal_verifier *v,
                                         char *buf,
                                         size_t cap,
                                         size_t *needed);
 
-// Ends the verifier: leaves the policy (which may change again once no
-// verifier uses it) and wipes the block. The descriptor bytes and the
-// memory may be freed afterwards. Dropping twice returns
-// `MIGSEAL_ABI_BAD_STATE`.
-//
-// # Safety
-//
-// `v` from `migseal_verifier_init`.
+/*
+ Ends the verifier: wipes the block (header, digests, the key's prepared
+ form), so a later call on it returns `MIGSEAL_ABI_BAD_STATE`. The memory
+ may be freed afterwards.
+
+ # Safety
+
+ `v` from `migseal_verifier_init`.
+ */
 migseal_status migseal_verifier_drop(struct migseal_verifier *v);
 
 #ifdef __cplusplus

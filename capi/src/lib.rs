@@ -10,33 +10,41 @@
 //! migseal_policy *p;   void *pm = aligned_alloc(migseal_policy_align(), migseal_policy_size());
 //! migseal_policy_init(pm, migseal_policy_size(), &p);
 //! migseal_policy_add_trusted_key(p, pk, "linux", NULL, 0);
+//! migseal_device *d;  void *dm = aligned_alloc(migseal_device_align(), migseal_device_size());
+//! migseal_device_init(dm, migseal_device_size(), dev_cbor, dev_len, &d);
 //! migseal_verifier *v; void *vm = aligned_alloc(migseal_verifier_align(), migseal_verifier_size());
-//! migseal_verifier_init(vm, migseal_verifier_size(), p, dev_cbor, dev_len, &v);
+//! migseal_verifier_init(vm, migseal_verifier_size(), &v);
 //! while ((n = read(fd, buf, sizeof buf)) > 0)
 //!     for (size_t off = 0; off < n; off += step.consumed) {
-//!         if (migseal_verifier_advance(v, buf + off, n - off, &step) != MIGSEAL_OK) goto refused;
+//!         if (migseal_verifier_advance(v, p, d, buf + off, n - off, &step) != MIGSEAL_OK) goto refused;
 //!         stage(buf + off + step.payload_start, step.payload_len);
 //!     }
 //! if (migseal_verifier_finish(v, &verdict) == MIGSEAL_OK) restore(staged);
 //! migseal_verifier_drop(v);
 //! ```
 //!
-//! Lifetimes: a verifier borrows its policy and the descriptor bytes until
-//! `migseal_verifier_drop`, and must not be moved; see the verifier module.
-//! Thread safety: one verifier is used by one thread at a time; a policy
-//! may be shared by verifiers on several threads once built (it is
-//! read-only while in use).
+//! Lifetimes: every object owns what it holds (strings and descriptor
+//! bytes are copied in); a verifier borrows the policy and the device only
+//! for the length of one `migseal_verifier_advance` call. Any object may be
+//! moved or copied between calls. Thread safety: one call on an object at
+//! a time; a policy and a device may be read by several verifiers on
+//! several threads while no one changes them.
 //!
 //! This is the only crate of the workspace with `unsafe`; every block
 //! says why it is sound (`clippy::undocumented_unsafe_blocks` is denied).
 
 pub mod compat;
+pub mod device;
 pub mod policy;
 pub mod status;
 mod util;
 pub mod verifier;
 
 pub use compat::{MIGSEAL_REASON_MESSAGE_LEN, migseal_compat_check, migseal_compat_info, migseal_reason};
+pub use device::{
+    MIGSEAL_MAX_DESCRIPTOR_LEN, migseal_device, migseal_device_align, migseal_device_init,
+    migseal_device_size,
+};
 pub use policy::{
     MIGSEAL_MAX_KEY_TYPES, MIGSEAL_MAX_MIN_SECURITY, MIGSEAL_MAX_REVOKED, MIGSEAL_MAX_TRUSTED_KEYS,
     migseal_limits, migseal_policy, migseal_policy_add_trusted_key, migseal_policy_align,

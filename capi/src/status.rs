@@ -88,14 +88,11 @@ pub enum migseal_status {
     MIGSEAL_ABI_MISALIGNED = 801,
     /// Caller memory or an output buffer is smaller than required.
     MIGSEAL_ABI_BUFFER_TOO_SMALL = 802,
-    /// The object is not initialised, was dropped, or was moved after
-    /// initialisation (copying a verifier is not allowed).
+    /// The object is not initialised, was dropped, or is another kind of
+    /// object.
     MIGSEAL_ABI_BAD_STATE = 803,
     /// An argument is out of range (such as a zero limit).
     MIGSEAL_ABI_INVALID_ARGUMENT = 804,
-    /// The policy is in use by a verifier and cannot change; drop the
-    /// verifiers first.
-    MIGSEAL_ABI_POLICY_IN_USE = 805,
     /// The library returned a code this ABI does not know (a bug).
     MIGSEAL_ABI_INTERNAL = 899,
 }
@@ -283,14 +280,9 @@ const TABLE: &[(S, &CStr, &CStr)] = &[
     (
         S::MIGSEAL_ABI_BAD_STATE,
         c"abi-bad-state",
-        c"C ABI misuse: the object is not initialised, was dropped, or was moved after initialisation",
+        c"C ABI misuse: the object is not initialised, was dropped, or is another kind of object",
     ),
     (S::MIGSEAL_ABI_INVALID_ARGUMENT, c"abi-invalid-argument", c"C ABI misuse: an argument is out of range"),
-    (
-        S::MIGSEAL_ABI_POLICY_IN_USE,
-        c"abi-policy-in-use",
-        c"C ABI misuse: the policy is used by a verifier; drop the verifiers before changing it",
-    ),
     (
         S::MIGSEAL_ABI_INTERNAL,
         c"abi-internal",

@@ -1,68 +1,40 @@
 //! The streaming verifier in caller memory.
 //!
-//! # Lifetimes across the boundary
-//!
-//! The Rust [`Verifier<'p>`] borrows a [`Policy<'p>`] and a destination
-//! [`Descriptor<'p>`]. Here those borrows are made of raw pointers the C
-//! caller promises to keep valid:
-//!
-//! - the **policy object** (`migseal_policy`) must stay alive, at its
-//!   address and unchanged until `migseal_verifier_drop`. The verifier
-//!   registers itself in the policy's atomic `users` count at init and
-//!   leaves it at drop; while the count is not zero every policy mutator
-//!   returns `MIGSEAL_ABI_POLICY_IN_USE`, so the API itself cannot change
-//!   a policy under a verifier. (Freeing or overwriting it by other means
-//!   is the caller's bug, which no check can catch.)
-//! - the **descriptor bytes** (canonical CBOR) must stay alive and
-//!   unchanged until `migseal_verifier_drop`: the decoded descriptor points
-//!   into them (no copy, no allocation).
-//! - the **verifier memory** must not move: the verifier borrows the
-//!   compiled policy and the descriptor stored in the same block. The
-//!   block records its own address at init, and every call checks it, so a
-//!   `memcpy`'d verifier is refused with `MIGSEAL_ABI_BAD_STATE` instead of
-//!   reading through stale pointers.
-//!
-//! Inside the block, the `'static` lifetimes below stand for "until
-//! `migseal_verifier_drop`": they are never handed out to callers.
+//! The block owns everything it needs: the verifier's state (the header
+//! record, the record being read, the digest chain, and once the header is
+//! accepted, the signing key's prepared form copied out of the policy). The
+//! policy and the destination device are passed to every
+//! `migseal_verifier_advance` call and borrowed for that call only, so
+//! nothing points into the block or out of it between calls: it may live
+//! anywhere (a driver's device struct), and be moved or copied while no
+//! call runs.
 
 use core::ffi::c_char;
 use core::fmt::Write;
-use core::mem::MaybeUninit;
-use core::ptr::{addr_of, addr_of_mut};
-use core::sync::atomic::Ordering;
 
-use ::migseal_verifier::{Dalek, MinSecurity, Policy, TrustedKey, Verifier};
-use migseal_format::Ident;
-use migseal_format::envelope::{Descriptor, IdentList, Role};
+use ::migseal_verifier::{Dalek, Verifier};
 use migseal_format::{MAX_IDENT_LEN, MAX_SUBJECT_LEN};
 
-use crate::policy::{
-    MIGSEAL_MAX_KEY_TYPES, MIGSEAL_MAX_MIN_SECURITY, MIGSEAL_MAX_TRUSTED_KEYS, migseal_policy, policy_ref,
-};
+use crate::device::{device_ref, migseal_device};
+use crate::policy::{migseal_policy, policy_ref};
 use crate::status::migseal_status;
 use crate::status::migseal_status as S;
 use crate::util::{CBuf, as_bytes_mut, bytes, check_ptr, put_str};
 
-const VERIFIER_MAGIC: u64 = 0x6d69_6773_7665_7231; // "migsver1"
+const VERIFIER_MAGIC: u64 = 0x6d69_6773_7665_7232; // "migsver2"
 
-/// A verifier, opaque to C. Allocate `migseal_verifier_size()` bytes
-/// aligned to `migseal_verifier_align()`; never copy or move it after
-/// `migseal_verifier_init`.
+/// A verifier, opaque to C. Allocate `MIGSEAL_VERIFIER_SIZE` bytes aligned
+/// to `MIGSEAL_VERIFIER_ALIGN` (or `migseal_verifier_size()` /
+/// `migseal_verifier_align()`).
 #[allow(non_camel_case_types)]
 pub struct migseal_verifier {
     magic: u64,
-    /// The block's own address at init: a moved copy is detected.
-    this: usize,
-    store: *const migseal_policy,
-    /// Device-type identifiers of each trusted key (borrowed from `store`).
-    types: [[Ident<'static>; MIGSEAL_MAX_KEY_TYPES]; MIGSEAL_MAX_TRUSTED_KEYS],
-    /// The first `n_keys` are initialised.
-    trusted: [MaybeUninit<TrustedKey<'static>>; MIGSEAL_MAX_TRUSTED_KEYS],
-    mins: [MinSecurity<'static>; MIGSEAL_MAX_MIN_SECURITY],
-    policy: Policy<'static>,
-    device: Descriptor<'static>,
-    verifier: Verifier<'static>,
+    verifier: Verifier<Dalek>,
 }
+
+/// A verifier at the start of an image, as a constant: initialising caller
+/// memory copies it instead of building it on the (kernel) stack.
+const FRESH: migseal_verifier = migseal_verifier { magic: VERIFIER_MAGIC, verifier: Verifier::new(Dalek) };
 
 /// What one `migseal_verifier_advance` call did.
 #[allow(non_camel_case_types)]
@@ -147,196 +119,78 @@ pub extern "C" fn migseal_verifier_align() -> usize {
     core::mem::align_of::<migseal_verifier>()
 }
 
-/// Checks a verifier pointer: not NULL, aligned, initialised, not dropped,
-/// not moved.
+/// Checks a verifier pointer and returns the verifier: not NULL, aligned,
+/// initialised, not dropped.
 ///
 /// # Safety
 ///
-/// `v` must be NULL or point to `migseal_verifier_size()` readable bytes.
-unsafe fn check_verifier(v: *const migseal_verifier) -> Result<(), S> {
+/// `v` must be NULL or point to `migseal_verifier_size()` bytes that no
+/// other call uses meanwhile.
+unsafe fn verifier_mut<'a>(v: *mut migseal_verifier) -> Result<&'a mut Verifier<Dalek>, S> {
     check_ptr(v)?;
-    // SAFETY: not NULL and aligned (checked); readable by contract. Only
-    // the two plain integer fields are read, through raw pointers, so no
-    // reference to a possibly uninitialised block is created.
-    let (magic, this) = unsafe { (addr_of!((*v).magic).read(), addr_of!((*v).this).read()) };
-    if magic != VERIFIER_MAGIC || this != v.addr() {
+    // SAFETY: not NULL and aligned (checked), readable by contract; the
+    // magic is read through a raw pointer before any reference to a
+    // possibly uninitialised block exists.
+    if unsafe { core::ptr::addr_of!((*v).magic).read() } != VERIFIER_MAGIC {
         return Err(S::MIGSEAL_ABI_BAD_STATE);
     }
-    Ok(())
+    // SAFETY: initialised (magic checked); exclusive for this call by
+    // contract (one call on a verifier at a time).
+    Ok(unsafe { &mut (*v).verifier })
 }
 
-/// Makes a verifier in `mem` (`migseal_verifier_size()` bytes aligned to
-/// `migseal_verifier_align()`) for images destined for the device whose
-/// destination descriptor (canonical CBOR) is `device[0..device_len]`,
-/// under `policy`. Writes the handle (== `mem`) to `*out`.
-///
-/// Until `migseal_verifier_drop`: keep `policy` and the descriptor bytes
-/// alive and unchanged, and do not move or copy the verifier memory (see
-/// the header's overview). The policy cannot be changed through the API
-/// meanwhile (`MIGSEAL_ABI_POLICY_IN_USE`).
-///
-/// Returns the descriptor's decode error (100–299) for malformed bytes and
-/// `MIGSEAL_ROLE_MISMATCH` (507) for a source descriptor.
-///
-/// Initialising memory that holds a live verifier without dropping it
-/// first leaves its policy marked in use for good (fail-safe: the policy
-/// can no longer change, nothing dangles).
+/// Makes a verifier at the start of an image in `mem`
+/// (`migseal_verifier_size()` bytes aligned to `migseal_verifier_align()`)
+/// and writes the handle (== `mem`) to `*out`. Nothing is borrowed: pass
+/// the policy and the device to each `migseal_verifier_advance`. Calling
+/// it again on the same memory starts a new verification.
 ///
 /// # Safety
 ///
-/// `mem` writable for `size` bytes; `policy` from `migseal_policy_init`;
-/// `device` `device_len` readable bytes; `out` writable.
+/// `mem` NULL or writable for `size` bytes; `out` NULL or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn migseal_verifier_init(
     mem: *mut core::ffi::c_void,
     size: usize,
-    policy: *const migseal_policy,
-    device: *const u8,
-    device_len: usize,
     out: *mut *mut migseal_verifier,
 ) -> migseal_status {
-    // SAFETY: forwarded contract.
-    match unsafe { init(mem.cast(), size, policy, device, device_len, out) } {
-        Ok(()) => S::MIGSEAL_OK,
-        Err(s) => s,
+    let v = mem.cast::<migseal_verifier>();
+    if let Err(s) = check_ptr(v).and(check_ptr(out)) {
+        return s;
     }
-}
-
-unsafe fn init(
-    v: *mut migseal_verifier,
-    size: usize,
-    policy: *const migseal_policy,
-    device: *const u8,
-    device_len: usize,
-    out: *mut *mut migseal_verifier,
-) -> Result<(), S> {
-    check_ptr(v)?;
-    check_ptr(out)?;
     if size < migseal_verifier_size() {
-        return Err(S::MIGSEAL_ABI_BUFFER_TOO_SMALL);
+        return S::MIGSEAL_ABI_BUFFER_TOO_SMALL;
     }
-    if device_len == 0 {
-        return Err(if device.is_null() { S::MIGSEAL_ABI_NULL_POINTER } else { S::MIGSEAL_TRUNCATED });
-    }
-    // SAFETY: the caller keeps the policy alive, in place and unchanged
-    // until migseal_verifier_drop (documented contract), and the API
-    // refuses to change it while `users` > 0, which is incremented below
-    // before anything borrows it. So 'static stands for "until drop".
-    let store: &'static migseal_policy = unsafe { policy_ref(policy) }?;
-    // SAFETY: `device_len` readable bytes, kept alive and unchanged until
-    // drop by the same contract.
-    let device_bytes: &'static [u8] = unsafe { bytes(device, device_len) }?;
-    let descriptor = Descriptor::decode(device_bytes).map_err(|e| S::of_format(&e))?;
-    if descriptor.role != Role::Destination {
-        return Err(S::MIGSEAL_ROLE_MISMATCH);
-    }
-    let placeholder = Ident::new("x").map_err(|_| S::MIGSEAL_ABI_INTERNAL)?;
-
-    // Identifiers first (they borrow only the policy store).
-    let mut types = [[placeholder; MIGSEAL_MAX_KEY_TYPES]; MIGSEAL_MAX_TRUSTED_KEYS];
-    for (row, key) in types.iter_mut().zip(store.keys.iter().take(store.n_keys)) {
-        for (slot, text) in row.iter_mut().zip(key.types.iter().take(key.n_types)) {
-            *slot = Ident::new(text.as_str()).map_err(|_| S::MIGSEAL_ABI_INTERNAL)?;
-        }
-    }
-    let mut mins =
-        [MinSecurity { vendor: placeholder, device_type: None, minimum: 0 }; MIGSEAL_MAX_MIN_SECURITY];
-    for (slot, m) in mins.iter_mut().zip(store.mins.iter().take(store.n_mins)) {
-        *slot = MinSecurity {
-            vendor: Ident::new(m.vendor.as_str()).map_err(|_| S::MIGSEAL_ABI_INTERNAL)?,
-            device_type: match &m.device_type {
-                Some(t) => Some(Ident::new(t.as_str()).map_err(|_| S::MIGSEAL_ABI_INTERNAL)?),
-                None => None,
-            },
-            minimum: m.minimum,
-        };
-    }
-
-    // SAFETY: `v` is not NULL, aligned and writable for the whole struct
-    // (checked above). Each field is written through a raw pointer with
-    // `write`, which neither reads nor drops the old, uninitialised bytes.
-    // The shared references taken to `types`, `trusted`, `mins`, `policy`
-    // and `device` point into this block, which the caller keeps in place
-    // until drop (moves are detected through `this`); those fields are
-    // never written again until drop, and no `&mut` to the whole block is
-    // ever created, so the later `&mut` to the disjoint `verifier` field
-    // does not alias them.
+    // SAFETY: `v` is not NULL, aligned (checked) and writable for the whole
+    // struct (size checked); `write` neither reads nor drops the old bytes.
+    // `out` is not NULL, aligned (checked) and writable by contract.
     unsafe {
-        addr_of_mut!((*v).magic).write(0);
-        addr_of_mut!((*v).types).write(types);
-        addr_of_mut!((*v).mins).write(mins);
-        let types_ref: &'static [[Ident<'static>; MIGSEAL_MAX_KEY_TYPES]; MIGSEAL_MAX_TRUSTED_KEYS] =
-            &*addr_of!((*v).types);
-        let trusted_ptr = addr_of_mut!((*v).trusted).cast::<MaybeUninit<TrustedKey<'static>>>();
-        let mut n_keys = 0usize;
-        for (i, (key, row)) in store.keys.iter().zip(types_ref.iter()).take(store.n_keys).enumerate() {
-            let vendor = Ident::new(key.vendor.as_str()).map_err(|_| S::MIGSEAL_ABI_INTERNAL)?;
-            let list = IdentList::from_slice(row.get(..key.n_types).unwrap_or(&[]), MIGSEAL_MAX_KEY_TYPES)
-                .map_err(|e| S::of_format(&e))?;
-            let trusted = TrustedKey::new(&Dalek, key.public_key, vendor, list).map_err(|e| S::of(&e))?;
-            // `i` < MIGSEAL_MAX_TRUSTED_KEYS: `take(store.n_keys)` over an
-            // array of that length.
-            trusted_ptr.add(i).write(MaybeUninit::new(trusted));
-            n_keys = i.saturating_add(1);
-        }
-        // The first `n_keys` entries were initialised just above.
-        let trusted: &'static [TrustedKey<'static>] =
-            core::slice::from_raw_parts(trusted_ptr.cast::<TrustedKey<'static>>(), n_keys);
-        let mins_ref: &'static [MinSecurity<'static>; MIGSEAL_MAX_MIN_SECURITY] = &*addr_of!((*v).mins);
-        let policy_value = Policy {
-            trusted,
-            revoked: store.revoked.get(..store.n_revoked).unwrap_or(&[]),
-            min_security: mins_ref.get(..store.n_mins).unwrap_or(&[]),
-            session: store.session(),
-            subject: store.subject.as_ref().map(|s| s.as_str()),
-            limits: store.limits,
-        };
-        addr_of_mut!((*v).policy).write(policy_value);
-        addr_of_mut!((*v).device).write(descriptor);
-        let policy_ref: &'static Policy<'static> = &*addr_of!((*v).policy);
-        let device_ref: &'static Descriptor<'static> = &*addr_of!((*v).device);
-        addr_of_mut!((*v).verifier).write(Verifier::new(policy_ref, device_ref));
-        addr_of_mut!((*v).store).write(policy);
-        addr_of_mut!((*v).this).write(v.addr());
-        // Register before the block becomes valid; a count that would wrap
-        // (4 billion verifiers never dropped) is refused, not wrapped.
-        store
-            .users
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_add(1))
-            .map_err(|_| S::MIGSEAL_ABI_BAD_STATE)?;
-        addr_of_mut!((*v).magic).write(VERIFIER_MAGIC);
+        v.write(FRESH);
         out.write(v);
     }
-    Ok(())
-}
-
-/// The verifier inside a checked block.
-///
-/// # Safety
-///
-/// `v` passed [`check_verifier`]; no other reference to its `verifier`
-/// field is live.
-unsafe fn inner<'a>(v: *mut migseal_verifier) -> &'a mut Verifier<'static> {
-    // SAFETY: initialised (magic checked by the caller of this function);
-    // `verifier` is disjoint from the fields it borrows, and only one call
-    // uses a verifier at a time (the caller's contract: not thread-safe).
-    unsafe { &mut *addr_of_mut!((*v).verifier) }
+    S::MIGSEAL_OK
 }
 
 /// Consumes a prefix of `buf[0..len]`: all of it, or up to the end of the
 /// first run of payload bytes in it, which `*step` reports. Call again with
 /// `buf + step->consumed` until all is consumed. Any fragment size works.
+/// `policy` and `device` decide whether the header is accepted; pass the
+/// same ones to every call of one verification.
 ///
 /// On a refusal returns its code (100–699; sticky: every later call returns
 /// it) with `step->consumed == 0`; `migseal_verifier_error` gives the offset.
 ///
 /// # Safety
 ///
-/// `v` from `migseal_verifier_init`; `buf` `len` readable bytes (NULL
-/// allowed with `len` 0); `step` writable.
+/// `v` from `migseal_verifier_init`; `policy` from `migseal_policy_init`;
+/// `device` from `migseal_device_init`; `buf` `len` readable bytes (NULL
+/// allowed with `len` 0); `step` writable. None is used by another thread
+/// during the call.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn migseal_verifier_advance(
     v: *mut migseal_verifier,
+    policy: *const migseal_policy,
+    device: *const migseal_device,
     buf: *const u8,
     len: usize,
     step: *mut migseal_step,
@@ -347,33 +201,46 @@ pub unsafe extern "C" fn migseal_verifier_advance(
     // SAFETY: `step` is not NULL, aligned (checked), writable by contract.
     unsafe { step.write(migseal_step::default()) };
     // SAFETY: forwarded contract.
-    if let Err(s) = unsafe { check_verifier(v) } {
-        return s;
-    }
-    // SAFETY: `len` readable bytes by contract, used only during this call.
-    let input = match unsafe { bytes(buf, len) } {
-        Ok(b) => b,
-        Err(s) => return s,
-    };
-    // SAFETY: checked above.
-    let verifier = unsafe { inner(v) };
-    match verifier.advance(input) {
-        Ok(a) => {
-            let (payload_len, payload_offset, chunk_seq) =
-                a.payload.map_or((0, 0, 0), |p| (p.bytes.len(), p.payload_offset, p.seq));
-            let out = migseal_step {
-                consumed: a.consumed,
-                payload_start: a.consumed.saturating_sub(payload_len),
-                payload_len,
-                payload_offset,
-                chunk_seq,
-            };
+    let r = unsafe { advance(v, policy, device, buf, len) };
+    match r {
+        Ok(out) => {
             // SAFETY: as above.
             unsafe { step.write(out) };
             S::MIGSEAL_OK
         }
-        Err(e) => S::of(&e),
+        Err(s) => s,
     }
+}
+
+/// # Safety
+///
+/// As [`migseal_verifier_advance`].
+unsafe fn advance(
+    v: *mut migseal_verifier,
+    policy: *const migseal_policy,
+    device: *const migseal_device,
+    buf: *const u8,
+    len: usize,
+) -> Result<migseal_step, S> {
+    // SAFETY: forwarded contract.
+    let verifier = unsafe { verifier_mut(v) }?;
+    // SAFETY: forwarded contract.
+    let policy = unsafe { policy_ref(policy) }?;
+    // SAFETY: forwarded contract.
+    let device = unsafe { device_ref(device) }?;
+    // SAFETY: `len` readable bytes by contract, used only during this call.
+    let input = unsafe { bytes(buf, len) }?;
+    let descriptor = device.descriptor()?;
+    let a = verifier.advance(&policy.policy, &descriptor, input).map_err(|e| S::of(&e))?;
+    let (payload_len, payload_offset, chunk_seq) =
+        a.payload.map_or((0, 0, 0), |p| (p.bytes.len(), p.payload_offset, p.seq));
+    Ok(migseal_step {
+        consumed: a.consumed,
+        payload_start: a.consumed.saturating_sub(payload_len),
+        payload_len,
+        payload_offset,
+        chunk_seq,
+    })
 }
 
 /// Checks the seal: the only success. On `MIGSEAL_OK` fills `*verdict`
@@ -389,14 +256,13 @@ pub unsafe extern "C" fn migseal_verifier_finish(
     verdict: *mut migseal_verdict,
 ) -> migseal_status {
     // SAFETY: forwarded contract.
-    if let Err(s) = unsafe { check_verifier(v) } {
-        return s;
-    }
+    let verifier = match unsafe { verifier_mut(v) } {
+        Ok(v) => v,
+        Err(s) => return s,
+    };
     if !verdict.is_null() && !verdict.is_aligned() {
         return S::MIGSEAL_ABI_MISALIGNED;
     }
-    // SAFETY: checked above.
-    let verifier = unsafe { inner(v) };
     let result = match verifier.finish() {
         Ok(d) => d,
         Err(e) => return S::of(&e),
@@ -449,7 +315,7 @@ pub unsafe extern "C" fn migseal_verifier_finish(
 /// `v` from `migseal_verifier_init`; `err` writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn migseal_verifier_error(
-    v: *const migseal_verifier,
+    v: *mut migseal_verifier,
     err: *mut migseal_error,
 ) -> migseal_status {
     if let Err(s) = check_ptr(err) {
@@ -458,12 +324,10 @@ pub unsafe extern "C" fn migseal_verifier_error(
     // SAFETY: not NULL, aligned, writable by contract.
     unsafe { err.write(migseal_error::default()) };
     // SAFETY: forwarded contract.
-    if let Err(s) = unsafe { check_verifier(v) } {
-        return s;
-    }
-    // SAFETY: checked; only a shared reference to the `verifier` field is
-    // made, and no `&mut` to it is live during this call.
-    let failure = unsafe { &*addr_of!((*v).verifier) }.failure();
+    let failure = match unsafe { verifier_mut(v) } {
+        Ok(v) => v.failure(),
+        Err(s) => return s,
+    };
     let Some(e) = failure else { return S::MIGSEAL_OK };
     let status = S::of(&e);
     let out = migseal_error { code: status.code(), errno_value: e.errno(), offset: e.offset() };
@@ -474,36 +338,41 @@ pub unsafe extern "C" fn migseal_verifier_error(
 
 /// Writes the full message of the verifier's failure (what was expected,
 /// what was found, what to do) into `buf[0..cap]`, NUL-terminated, and the
-/// length it needs (without the NUL) to `*needed` (may be NULL). Returns
-/// `MIGSEAL_ABI_BUFFER_TOO_SMALL` when it was cut (ending in "...");
-/// an empty string and `MIGSEAL_OK` when the verifier has not failed.
+/// length it needs (without the NUL) to `*needed` (may be NULL). With
+/// `buf` NULL and `cap` 0 it only reports the length (and returns
+/// `MIGSEAL_ABI_BUFFER_TOO_SMALL` when there is a message). Returns
+/// `MIGSEAL_ABI_BUFFER_TOO_SMALL` when it was cut (ending in "..."); an
+/// empty string and `MIGSEAL_OK` when the verifier has not failed.
 ///
 /// # Safety
 ///
-/// `v` from `migseal_verifier_init`; `buf` `cap` writable bytes;
-/// `needed` NULL or writable.
+/// `v` from `migseal_verifier_init`; `buf` `cap` writable bytes (or NULL
+/// with `cap` 0); `needed` NULL or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn migseal_verifier_message(
-    v: *const migseal_verifier,
+    v: *mut migseal_verifier,
     buf: *mut c_char,
     cap: usize,
     needed: *mut usize,
 ) -> migseal_status {
     // SAFETY: forwarded contract.
-    if let Err(s) = unsafe { check_verifier(v) } {
-        return s;
-    }
-    if buf.is_null() {
+    let failure = match unsafe { verifier_mut(v) } {
+        Ok(v) => v.failure(),
+        Err(s) => return s,
+    };
+    if buf.is_null() && cap != 0 {
         return S::MIGSEAL_ABI_NULL_POINTER;
     }
-    if cap == 0 || isize::try_from(cap).is_err() {
-        return S::MIGSEAL_ABI_BUFFER_TOO_SMALL;
+    if isize::try_from(cap).is_err() {
+        return S::MIGSEAL_ABI_INVALID_ARGUMENT;
     }
-    // SAFETY: `cap` writable bytes at `buf` by contract (not NULL, `c_char`
-    // needs no alignment, `cap` fits isize: checked).
-    let dst = unsafe { core::slice::from_raw_parts_mut(buf, cap) };
-    // SAFETY: checked; a shared reference to the `verifier` field only.
-    let failure = unsafe { &*addr_of!((*v).verifier) }.failure();
+    let dst: &mut [c_char] = if buf.is_null() {
+        &mut []
+    } else {
+        // SAFETY: `cap` writable bytes at `buf` by contract (not NULL,
+        // `c_char` needs no alignment, `cap` fits isize: checked).
+        unsafe { core::slice::from_raw_parts_mut(buf, cap) }
+    };
     let mut w = CBuf::new(as_bytes_mut(dst));
     if let Some(e) = failure {
         let _ = write!(w, "{e}");
@@ -517,10 +386,9 @@ pub unsafe extern "C" fn migseal_verifier_message(
     if fits { S::MIGSEAL_OK } else { S::MIGSEAL_ABI_BUFFER_TOO_SMALL }
 }
 
-/// Ends the verifier: leaves the policy (which may change again once no
-/// verifier uses it) and wipes the block. The descriptor bytes and the
-/// memory may be freed afterwards. Dropping twice returns
-/// `MIGSEAL_ABI_BAD_STATE`.
+/// Ends the verifier: wipes the block (header, digests, the key's prepared
+/// form), so a later call on it returns `MIGSEAL_ABI_BAD_STATE`. The memory
+/// may be freed afterwards.
 ///
 /// # Safety
 ///
@@ -528,20 +396,15 @@ pub unsafe extern "C" fn migseal_verifier_message(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn migseal_verifier_drop(v: *mut migseal_verifier) -> migseal_status {
     // SAFETY: forwarded contract.
-    if let Err(s) = unsafe { check_verifier(v) } {
+    if let Err(s) = unsafe { verifier_mut(v) } {
         return s;
     }
-    // SAFETY: checked, so `store` was set at init to a policy the caller
-    // kept alive; `users` is atomic. Then the block is dropped in place
-    // (the verifier owns no resources, but this keeps that an
-    // implementation detail) and overwritten with zeros, so a later call
-    // sees no magic. No reference into the block outlives this call.
+    // SAFETY: checked: initialised, aligned, exclusive for this call. The
+    // verifier owns no resources; it is dropped in place anyway (so that
+    // stays an implementation detail) and overwritten with zeros. No
+    // reference into the block outlives this call.
     unsafe {
-        let store = addr_of!((*v).store).read();
-        if let Some(policy) = store.as_ref() {
-            let _ = policy.users.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1));
-        }
-        core::ptr::drop_in_place(addr_of_mut!((*v).verifier));
+        core::ptr::drop_in_place(core::ptr::addr_of_mut!((*v).verifier));
         core::ptr::write_bytes(v.cast::<u8>(), 0, core::mem::size_of::<migseal_verifier>());
     }
     S::MIGSEAL_OK

@@ -20,10 +20,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use migseal::format::envelope::Descriptor;
-use migseal::format::{Ident, envelope::IdentList};
 use migseal::policy_file::PolicyFile;
 use migseal::verifier::compat;
-use migseal::verifier::{Dalek, ErrorKind, TrustedKey};
+use migseal::verifier::{Crypto, CryptoFailure, Dalek};
 use serde_json::Value;
 
 fn root() -> PathBuf {
@@ -166,7 +165,6 @@ fn plan() -> String {
         writeln!(plan, "fillkey {}", hex::encode(k.public_key())).unwrap();
     }
     // Bytes that are not a curve point (602).
-    let vendor = Ident::new("v").unwrap();
     let not_a_point = (2u8..=255)
         .map(|i| {
             let mut b = [0u8; 32];
@@ -174,10 +172,7 @@ fn plan() -> String {
             b[31] = 0x7f;
             b
         })
-        .find(|b| {
-            TrustedKey::new(&Dalek, *b, vendor, IdentList::EMPTY)
-                .is_err_and(|e| *e.kind() == ErrorKind::InvalidPublicKey)
-        })
+        .find(|b| Dalek.prepare_public_key(b).err() == Some(CryptoFailure::InvalidPublicKey))
         .expect("some bytes are not a point");
     writeln!(plan, "badpoint {}", hex::encode(not_a_point)).unwrap();
     plan
@@ -242,7 +237,7 @@ fn c_program_is_clean_under_address_sanitizer() {
 fn status_table_matches_the_library() {
     use std::ffi::CStr;
 
-    use migseal::verifier::{Error, KeyIdHex, Name};
+    use migseal::verifier::{Error, ErrorKind, KeyIdHex, Name};
     use migseal_capi::migseal_status;
 
     let index: Value =
@@ -255,7 +250,7 @@ fn status_table_matches_the_library() {
         let name = unsafe { CStr::from_ptr(migseal_capi::migseal_status_name(code)) };
         assert_eq!(name.to_str().unwrap(), v["expect"]["name"].as_str().unwrap(), "code {code}");
     }
-    let id = KeyIdHex([0; 8]);
+    let id = KeyIdHex([0; 32]);
     let n = Name::new("x");
     let kinds = [
         ErrorKind::RecordOrder { expected: "", found: "" },
@@ -266,8 +261,8 @@ fn status_table_matches_the_library() {
         ErrorKind::TotalTooLarge { limit: 0, found: 0 },
         ErrorKind::Incomplete { state: "" },
         ErrorKind::UntrustedKey { key_id: id },
-        ErrorKind::KeyVendorScope { key_id: id, key_vendor: n, image_vendor: n },
-        ErrorKind::KeyTypeScope { key_id: id, image_type: n },
+        ErrorKind::KeyVendorScope { key_vendor: n, image_vendor: n },
+        ErrorKind::KeyTypeScope { image_type: n },
         ErrorKind::RevokedKey { key_id: id },
         ErrorKind::SecurityVersionTooLow { found: 0, minimum: 1 },
         ErrorKind::SessionMissing,

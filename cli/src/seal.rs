@@ -121,7 +121,7 @@ pub fn run(args: &Args, json_out: bool) -> Result<Exit> {
     let (summary, chunks, total, image_len) = fields
         .with_header(key_id, |header| -> Result<_> {
             let mut head = vec![0u8; MAX_HEADER_LEN];
-            let (mut sealer, n) = Sealer::new(&key, Dalek, header, &mut head)
+            let (mut sealer, n) = Sealer::new(key.clone(), Dalek, header, &mut head)
                 .map_err(|e| Failure::verifier(&e, Some("the header")))?;
             out.write_all(head.get(..n).unwrap_or(&[]))?;
             let mut image_len = len_u64(n);

@@ -147,14 +147,14 @@ fn progress(len: Option<u64>) -> Option<ProgressBar> {
 }
 
 fn stream(
-    policy: &Policy<'_>,
+    policy: &Policy,
     device: &Descriptor<'_>,
     input: &mut files::Input,
     mut staged: Option<&mut Staged>,
     read_size: usize,
     decode: bool,
 ) -> std::result::Result<Verified, Refusal> {
-    let mut v = Verifier::new(policy, device);
+    let mut v = Verifier::default();
     let mut held: Vec<u8> = Vec::new();
     let mut buf = vec![0u8; read_size.max(1)];
     let bar = progress(input.len);
@@ -166,7 +166,7 @@ fn stream(
         }
         let mut rest = buf.get(..n).unwrap_or(&[]);
         while !rest.is_empty() {
-            let step = v.advance(rest).map_err(Refusal::Verifier)?;
+            let step = v.advance(policy, device, rest).map_err(Refusal::Verifier)?;
             if let (Some(piece), Some(out)) = (step.payload, staged.as_deref_mut()) {
                 out.write_all(piece.bytes).map_err(Refusal::Io)?;
             }

@@ -5,6 +5,10 @@
 //! vendors; two implementations agree on equality because there is nothing
 //! to agree on but the bytes.
 
+mod owned;
+
+pub use owned::{IdentBuf, SubjectBuf};
+
 use crate::cbor::{Reader, len_u64};
 use crate::error::{Detail, Error, ErrorCode, Result};
 

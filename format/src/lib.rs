@@ -37,7 +37,7 @@ mod error;
 mod ident;
 
 pub use error::{Detail, Error, ErrorCode, Result};
-pub use ident::{Ident, MAX_IDENT_LEN, MAX_SUBJECT_LEN, Subject};
+pub use ident::{Ident, IdentBuf, MAX_IDENT_LEN, MAX_SUBJECT_LEN, Subject, SubjectBuf};
 
 #[cfg(test)]
 pub(crate) mod testutil {

@@ -16,11 +16,11 @@
 
 use core::hint::black_box;
 
-use migseal_format::Ident;
 #[cfg(not(feature = "host-crypto"))]
 use migseal_format::envelope::MAX_HEADER_LEN;
-use migseal_format::envelope::{Descriptor, Header, IdentList};
-use migseal_verifier::{Crypto, MinSecurity, Policy, TrustedKey, Verifier, compat};
+use migseal_format::envelope::{Descriptor, Header};
+use migseal_format::{Ident, Subject};
+use migseal_verifier::{Crypto as _, Policy, Verifier, compat};
 #[cfg(not(feature = "host-crypto"))]
 use migseal_verifier::{Sealer, SealingKey};
 
@@ -61,8 +61,12 @@ mod host {
 
     impl Crypto for Host {
         type Hasher = HostHash;
+        type PreparedKey = [u8; 32];
         fn sha256(&self) -> HostHash {
             HostHash::default()
+        }
+        fn prepare_public_key(&self, pk: &[u8; 32]) -> Result<[u8; 32], CryptoFailure> {
+            if core::hint::black_box(pk[0]) == 1 { Err(CryptoFailure::WeakKey) } else { Ok(*pk) }
         }
         fn verify_strict(&self, pk: &[u8; 32], msg: &[u8], sig: &[u8; 64]) -> Result<(), CryptoFailure> {
             let mut acc = 0u8;
@@ -70,9 +74,6 @@ mod host {
                 acc ^= b;
             }
             if core::hint::black_box(acc) == 0 { Ok(()) } else { Err(CryptoFailure::BadSignature) }
-        }
-        fn check_public_key(&self, pk: &[u8; 32]) -> Result<(), CryptoFailure> {
-            if core::hint::black_box(pk[0]) == 1 { Err(CryptoFailure::WeakKey) } else { Ok(()) }
         }
     }
 }
@@ -97,28 +98,26 @@ fn exercise() -> u64 {
 
     let Ok(vendor) = Ident::new(black_box("linux")) else { return 1 };
     let Ok(device_type) = Ident::new(black_box("mtty-2")) else { return 2 };
-    let types = [device_type];
-    let Ok(type_list) = IdentList::from_slice(&types, 8) else { return 3 };
-    let Ok(key) = TrustedKey::new(&crypto, *black_box(&PUBLIC_KEY), vendor, type_list) else { return 4 };
-    let trusted = [key];
-    let revoked = [*black_box(&PUBLIC_KEY)];
-    let mins = [MinSecurity { vendor, device_type: Some(device_type), minimum: black_box(3) }];
-    let policy = Policy {
-        trusted: &trusted,
-        revoked: &revoked,
-        min_security: &mins,
-        session: Some(black_box(&SESSION[..])),
-        subject: Some(black_box("vm")),
-        ..Policy::default()
-    };
+    let Ok(subject) = Subject::new(black_box("vm")) else { return 3 };
+    let mut policy = Policy::new();
+    if policy.trust_key(&crypto, *black_box(&PUBLIC_KEY), vendor, &[device_type]).is_err() {
+        return 4;
+    }
+    if policy.revoke(*black_box(&PUBLIC_KEY)).is_err()
+        || policy.require_min_security(vendor, Some(device_type), black_box(3)).is_err()
+        || policy.require_session(black_box(&SESSION[..])).is_err()
+    {
+        return 6;
+    }
+    policy.require_subject(subject);
     let Ok(device) = Descriptor::decode(black_box(&DESCRIPTOR[..])) else { return 5 };
 
     // The streaming verifier, in two fragments, through advance().
-    let mut v = Verifier::with_crypto(&policy, &device, provider());
+    let mut v = Verifier::new(provider());
     for fragment in [first, second] {
         let mut rest = fragment;
         while !rest.is_empty() {
-            match v.advance(rest) {
+            match v.advance(&policy, &device, rest) {
                 Ok(step) => {
                     if let Some(p) = step.payload {
                         score = score.wrapping_add(p.payload_offset);
@@ -156,7 +155,7 @@ fn exercise() -> u64 {
         #[cfg(not(feature = "host-crypto"))]
         let mut out = [0u8; MAX_HEADER_LEN];
         #[cfg(not(feature = "host-crypto"))]
-        if let Ok((mut sealer, n)) = Sealer::new(&sealing, provider(), &header, &mut out) {
+        if let Ok((mut sealer, n)) = Sealer::new(sealing, provider(), &header, &mut out) {
             score = score.wrapping_add(u64::try_from(n).unwrap_or(0));
             if let Ok(head) = sealer.chunk(second) {
                 score = score.wrapping_add(u64::try_from(head.as_bytes().len()).unwrap_or(0));

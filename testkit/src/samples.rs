@@ -124,7 +124,7 @@ pub fn seal_image(spec: &HeaderSpec, key: &SealingKey, payload: &[u8], chunk_siz
     assert!(chunk_size > 0, "chunk size must be positive");
     spec.with_header(key.key_id(&Dalek), |header| {
         let mut image = vec![0u8; MAX_HEADER_LEN];
-        let (mut sealer, n) = Sealer::new(key, Dalek, header, &mut image).expect("header encodes");
+        let (mut sealer, n) = Sealer::new(key.clone(), Dalek, header, &mut image).expect("header encodes");
         image.truncate(n);
         for chunk in payload.chunks(chunk_size) {
             image.extend_from_slice(sealer.chunk(chunk).expect("chunk").as_bytes());

@@ -1,11 +1,9 @@
-//! The crypto seam: SHA-256 and strict Ed25519 verification behind a small
-//! trait, so a kernel build can plug in its own SHA-256 (and signature
-//! check) while everything else stays the same. [`Dalek`] is the default
-//! provider (RustCrypto `sha2`, `ed25519-dalek`).
+//! The crypto seam: SHA-256 and strict Ed25519 behind a small trait that
+//! speaks bytes and its own types, so a kernel can plug in its own SHA-256
+//! and signature check (and a browser its WebCrypto) and link no dalek
+//! code. [`crate::Dalek`] is the default provider.
 
-use migseal_format::envelope::{DIGEST_LEN, Digest, SIGNATURE_LEN};
-
-use crate::keys::TrustedKey;
+use migseal_format::envelope::{CHUNK_PREFIX_LEN, Digest, SIGNATURE_LEN};
 
 /// An incremental SHA-256.
 pub trait Sha256 {
@@ -15,7 +13,7 @@ pub trait Sha256 {
     fn finish(self) -> Digest;
 }
 
-/// Why a signature or key was refused by a provider.
+/// Why a provider refused a signature or a public key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CryptoFailure {
     /// The signature does not verify (including small-order R).
@@ -26,60 +24,43 @@ pub enum CryptoFailure {
     WeakKey,
 }
 
-/// What the verifier needs from cryptography.
+/// What migseal needs from cryptography.
+///
+/// A trusted key is prepared once, when it enters a trust store
+/// ([`Crypto::prepare_public_key`]), and every signature check works from
+/// that prepared form, whatever it is for the provider: a decompressed
+/// point, a handle into the host's key store, or just the bytes.
 pub trait Crypto {
-    /// The hasher type.
+    /// The incremental hasher.
     type Hasher: Sha256;
+    /// A public key checked and prepared for verification.
+    type PreparedKey: Clone;
 
     /// A fresh SHA-256.
     fn sha256(&self) -> Self::Hasher;
 
-    /// Verifies `signature` over `message` with Ed25519 under strict rules:
-    /// canonical encodings, no small-order R, no small-order public key
-    /// (RFC 8032 §5.1.7 plus the checks of ed25519-dalek's
-    /// `verify_strict`).
+    /// Checks that `public_key` is a valid Ed25519 point of full order and
+    /// prepares it for [`Crypto::verify_strict`].
     ///
     /// # Errors
     ///
-    /// [`CryptoFailure::BadSignature`] or [`CryptoFailure::InvalidPublicKey`].
+    /// [`CryptoFailure::InvalidPublicKey`] for bytes that are not a point,
+    /// [`CryptoFailure::WeakKey`] for a point of small order.
+    fn prepare_public_key(&self, public_key: &[u8; 32]) -> Result<Self::PreparedKey, CryptoFailure>;
+
+    /// Verifies `signature` over `message` under strict rules: canonical
+    /// encodings, no small-order R or public key (RFC 8032 §5.1.7 with the
+    /// checks of spec §5.7).
+    ///
+    /// # Errors
+    ///
+    /// [`CryptoFailure::BadSignature`].
     fn verify_strict(
         &self,
-        public_key: &[u8; 32],
+        key: &Self::PreparedKey,
         message: &[u8],
         signature: &[u8; SIGNATURE_LEN],
     ) -> Result<(), CryptoFailure>;
-
-    /// Checks that a public key is a valid point of full order, before it
-    /// enters a trust store.
-    ///
-    /// # Errors
-    ///
-    /// [`CryptoFailure::InvalidPublicKey`] or [`CryptoFailure::WeakKey`].
-    fn check_public_key(&self, public_key: &[u8; 32]) -> Result<(), CryptoFailure>;
-
-    /// The key decoded once when it is trusted, for
-    /// [`Crypto::verify_strict_trusted`]; `None` (the default) keeps only
-    /// the bytes, so a provider of its own links no ed25519-dalek code.
-    fn prepare_public_key(&self, public_key: &[u8; 32]) -> Option<ed25519_dalek::VerifyingKey> {
-        let _ = public_key;
-        None
-    }
-
-    /// [`Crypto::verify_strict`] with a key from the trust store. A provider
-    /// may use what the key prepared when it was trusted; the default
-    /// works from the key's bytes.
-    ///
-    /// # Errors
-    ///
-    /// As [`Crypto::verify_strict`].
-    fn verify_strict_trusted(
-        &self,
-        key: &TrustedKey<'_>,
-        message: &[u8],
-        signature: &[u8; SIGNATURE_LEN],
-    ) -> Result<(), CryptoFailure> {
-        self.verify_strict(key.public_key(), message, signature)
-    }
 
     /// SHA-256 of the concatenation of `parts`.
     fn digest(&self, parts: &[&[u8]]) -> Digest {
@@ -89,72 +70,29 @@ pub trait Crypto {
         }
         h.finish()
     }
-}
 
-/// The default provider: RustCrypto `sha2` and `ed25519-dalek`
-/// (`verify_strict`; `legacy_compatibility` is never enabled).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Dalek;
-
-/// [`Dalek`]'s hasher.
-#[derive(Clone, Debug, Default)]
-pub struct DalekSha256(sha2::Sha256);
-
-impl Sha256 for DalekSha256 {
-    fn update(&mut self, data: &[u8]) {
-        sha2::Digest::update(&mut self.0, data);
-    }
-
-    fn finish(self) -> Digest {
-        let out = sha2::Digest::finalize(self.0);
-        let mut digest = [0u8; DIGEST_LEN];
-        migseal_format::bytes::copy_prefix(&mut digest, out.as_slice());
-        digest
+    /// One chunk's digest, `SHA-256(prefix || data)`, when the whole chunk
+    /// is in memory (whole-image and parallel verification, sealing). A
+    /// provider whose hashing is one-shot only (WebCrypto) overrides this.
+    fn chunk_digest(&self, prefix: &[u8; CHUNK_PREFIX_LEN], data: &[u8]) -> Digest {
+        self.digest(&[prefix, data])
     }
 }
 
-impl Crypto for Dalek {
-    type Hasher = DalekSha256;
-
-    fn sha256(&self) -> DalekSha256 {
-        DalekSha256::default()
-    }
-
-    fn verify_strict(
-        &self,
-        public_key: &[u8; 32],
-        message: &[u8],
-        signature: &[u8; SIGNATURE_LEN],
-    ) -> Result<(), CryptoFailure> {
-        let key = ed25519_dalek::VerifyingKey::from_bytes(public_key)
-            .map_err(|_| CryptoFailure::InvalidPublicKey)?;
-        let signature = ed25519_dalek::Signature::from_bytes(signature);
-        key.verify_strict(message, &signature).map_err(|_| CryptoFailure::BadSignature)
-    }
-
-    fn prepare_public_key(&self, public_key: &[u8; 32]) -> Option<ed25519_dalek::VerifyingKey> {
-        ed25519_dalek::VerifyingKey::from_bytes(public_key).ok()
-    }
-
-    fn verify_strict_trusted(
-        &self,
-        key: &TrustedKey<'_>,
-        message: &[u8],
-        signature: &[u8; SIGNATURE_LEN],
-    ) -> Result<(), CryptoFailure> {
-        match key.prepared() {
-            Some(prepared) => prepared
-                .verify_strict(message, &ed25519_dalek::Signature::from_bytes(signature))
-                .map_err(|_| CryptoFailure::BadSignature),
-            None => self.verify_strict(key.public_key(), message, signature),
-        }
-    }
-
-    fn check_public_key(&self, public_key: &[u8; 32]) -> Result<(), CryptoFailure> {
-        let key = ed25519_dalek::VerifyingKey::from_bytes(public_key)
-            .map_err(|_| CryptoFailure::InvalidPublicKey)?;
-        if key.is_weak() { Err(CryptoFailure::WeakKey) } else { Ok(()) }
-    }
+/// Verifies `signature` over `message` with a public key given as bytes:
+/// prepared, then checked, as a trust store would do it in two steps.
+///
+/// # Errors
+///
+/// As [`Crypto::prepare_public_key`] and [`Crypto::verify_strict`].
+pub fn verify_with_public_key<C: Crypto>(
+    crypto: &C,
+    public_key: &[u8; 32],
+    message: &[u8],
+    signature: &[u8; SIGNATURE_LEN],
+) -> Result<(), CryptoFailure> {
+    let key = crypto.prepare_public_key(public_key)?;
+    crypto.verify_strict(&key, message, signature)
 }
 
 /// The Ed25519 group order L, little-endian.
@@ -180,32 +118,4 @@ pub fn signature_s_is_canonical(signature: &[u8; SIGNATURE_LEN]) -> bool {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::arithmetic_side_effects)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sha256_of_abc() {
-        let d = Dalek.digest(&[b"a", b"bc"]);
-        assert_eq!(hex::encode(d), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-    }
-
-    #[test]
-    fn s_bound() {
-        let mut sig = [0u8; 64];
-        sig[32..].copy_from_slice(&GROUP_ORDER);
-        assert!(!signature_s_is_canonical(&sig));
-        sig[32] -= 1;
-        assert!(signature_s_is_canonical(&sig));
-        sig[63] = 0xff;
-        assert!(!signature_s_is_canonical(&sig));
-    }
-
-    #[test]
-    fn small_order_keys_are_weak() {
-        // The identity point (y = 1) has order 1.
-        let mut identity = [0u8; 32];
-        identity[0] = 1;
-        assert_eq!(Dalek.check_public_key(&identity), Err(CryptoFailure::WeakKey));
-    }
-}
+mod tests;

@@ -89,11 +89,9 @@ pub enum ErrorKind {
     },
     /// The key is trusted, but for another vendor.
     #[error(
-        "key {key_id} is trusted for vendor {key_vendor} only, the image claims vendor {image_vendor}: a key of one vendor never authorizes another's image"
+        "the sealing key is trusted for vendor {key_vendor} only, the image claims vendor {image_vendor}: a key of one vendor never authorizes another's image"
     )]
     KeyVendorScope {
-        /// The key id.
-        key_id: KeyIdHex,
         /// The vendor the key is trusted for.
         key_vendor: Name,
         /// The image's vendor.
@@ -101,11 +99,9 @@ pub enum ErrorKind {
     },
     /// The key is trusted for this vendor, but not this device type.
     #[error(
-        "key {key_id} is not trusted for device type {image_type}: extend the key's device types in the trust policy if that is intended"
+        "the sealing key is not trusted for device type {image_type}: extend the key's device types in the trust policy if that is intended"
     )]
     KeyTypeScope {
-        /// The key id.
-        key_id: KeyIdHex,
         /// The image's device type.
         image_type: Name,
     },

@@ -6,7 +6,8 @@ use migseal_format::envelope::{ChunkHead, Descriptor, Digest, Header, MAX_CHUNK_
 
 use migseal_format::bytes::copy_prefix;
 
-use crate::crypto::{Crypto, Dalek};
+use crate::crypto::Crypto;
+use crate::dalek::Dalek;
 use crate::error::{Error, ErrorKind, Result};
 use crate::policy::Policy;
 use crate::stream::Verifier;
@@ -30,7 +31,7 @@ pub struct VerifiedImage<'i> {
 /// Exactly the error the streaming verifier gives for the same bytes.
 pub fn verify_image<'i>(
     image: &'i [u8],
-    policy: &Policy<'_>,
+    policy: &Policy,
     device: &Descriptor<'_>,
 ) -> Result<VerifiedImage<'i>> {
     verify_image_with(image, policy, device, Dalek)
@@ -43,12 +44,12 @@ pub fn verify_image<'i>(
 /// As [`verify_image`].
 pub fn verify_image_with<'i, C: Crypto>(
     image: &'i [u8],
-    policy: &Policy<'_>,
+    policy: &Policy<C>,
     device: &Descriptor<'_>,
     crypto: C,
 ) -> Result<VerifiedImage<'i>> {
-    let mut v = Verifier::with_crypto(policy, device, crypto);
-    v.feed(image, |_| {})?;
+    let mut v = Verifier::new(crypto);
+    v.feed(policy, device, image, |_| {})?;
     let verdict = v.finish()?;
     let header_len = verdict.header_bytes().len();
     let (image_digest, chunk_count, payload_len) =

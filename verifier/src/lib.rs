@@ -3,14 +3,21 @@
 //! The security core of migseal: the piece a vendor driver calls before its
 //! device takes any state. `no_std`, no allocation, no panics.
 //!
+//! The data flow, one module a step: bytes → the format crate's canonical
+//! reader and records → [`framing`] (order, sequence numbers, limits,
+//! offsets; trust-free) → [`chain`] (the digests) → the trust gate
+//! (compatibility, policy, signature) → [`Verdict`].
+//!
 //! - [`compat::check`] — the one compatibility function (handshake, UI,
 //!   restore time).
-//! - [`Policy`] and [`TrustedKey`] — whom to trust for which vendor, what
-//!   is revoked, minimum security versions, session and subject binding,
-//!   size limits.
+//! - [`Policy`] with its [`TrustStore`] — whom to trust for what, what is
+//!   revoked, minimum security versions, session and subject binding, size
+//!   limits. Owned, fixed capacity; keys are prepared once, when added.
 //! - [`Verifier`] — the streaming verifier: fragments of any size in,
-//!   payload positions out, [`Verifier::finish`] the only success.
+//!   payload positions out, [`Verifier::finish`] the only success. It
+//!   borrows the policy and device per call, never for its life.
 //! - [`verify_image`] — the same for an image in memory.
+//! - [`Inspector`] — the framing walk and digests without trust, for tools.
 //! - [`Sealer`] with [`SealingKey`] — the source side.
 //! - [`Crypto`] — the seam for the host's SHA-256 and Ed25519.
 #![no_std]
@@ -21,27 +28,37 @@ extern crate alloc;
 #[cfg(any(test, feature = "std"))]
 extern crate std;
 
+pub mod chain;
 pub mod compat;
 mod crypto;
+mod dalek;
 mod error;
+pub mod framing;
+mod gate;
 mod image;
-mod keys;
+mod inspect;
 mod name;
 #[cfg(feature = "std")]
 mod parallel;
 mod policy;
 mod sealer;
+mod sealing_key;
 mod stream;
+mod trust;
 mod verdict;
 
-pub use crypto::{Crypto, CryptoFailure, Dalek, DalekSha256, Sha256, signature_s_is_canonical};
+pub use crypto::{Crypto, CryptoFailure, Sha256, signature_s_is_canonical, verify_with_public_key};
+pub use dalek::{Dalek, DalekKey, DalekSha256};
 pub use error::{Error, ErrorKind, Result};
+pub use framing::PayloadPiece;
 pub use image::{Chunks, VerifiedImage, verify_image, verify_image_with};
-pub use keys::{SealingKey, TrustedKey, key_id};
+pub use inspect::{Facts, Inspector};
 pub use name::{KeyIdHex, NAME_CAPACITY, Name};
 #[cfg(feature = "std")]
-pub use parallel::verify_image_parallel;
-pub use policy::{Limits, MinSecurity, Policy};
+pub use parallel::{verify_image_parallel, verify_image_parallel_with};
+pub use policy::{Limits, MAX_MIN_SECURITY, Policy};
 pub use sealer::{ChunkHeadBytes, Sealer};
-pub use stream::{Advance, PayloadPiece, Verifier};
+pub use sealing_key::{SealingKey, key_id};
+pub use stream::{Advance, Verifier};
+pub use trust::{MAX_KEY_TYPES, MAX_REVOKED, MAX_TRUSTED_KEYS, TrustStore, TrustedKey};
 pub use verdict::{ImageIdentity, Verdict, VerifiedPayload};

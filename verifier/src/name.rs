@@ -4,7 +4,7 @@
 use core::fmt;
 
 /// Bytes a [`Name`] keeps. Real names (`vfio_ap-passthrough`, a VM UUID)
-/// fit; longer ones are shown cut, with an ellipsis. The bound keeps the
+/// fit; longer ones are shown cut, ending in `...`. The bound keeps the
 /// verifier's `Result` small, which matters on a kernel stack.
 pub const NAME_CAPACITY: usize = 40;
 
@@ -43,7 +43,8 @@ impl Name {
 impl fmt::Display for Name {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())?;
-        if self.cut { f.write_str("…") } else { Ok(()) }
+        // ASCII, so C callers and kernel logs show it as it is.
+        if self.cut { f.write_str("...") } else { Ok(()) }
     }
 }
 
@@ -59,20 +60,17 @@ impl From<migseal_format::Ident<'_>> for Name {
     }
 }
 
-/// The first 8 bytes of a key id, shown as hex in messages: enough to
-/// find the key in a trust file, small enough to keep errors small.
+/// A key id, shown whole as 64 hex digits in messages: the same text as
+/// `migseal keygen --show-id` prints for a public key, so a refused key can
+/// be found in a trust file.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct KeyIdHex(pub [u8; 8]);
+pub struct KeyIdHex(pub [u8; 32]);
 
 impl KeyIdHex {
-    /// The prefix of `key_id`.
+    /// The key id's display form.
     #[must_use]
-    pub fn of(key_id: &[u8; 32]) -> Self {
-        let mut prefix = [0u8; 8];
-        if let Some(src) = key_id.get(..8) {
-            migseal_format::bytes::copy_prefix(&mut prefix, src);
-        }
-        Self(prefix)
+    pub const fn of(key_id: &[u8; 32]) -> Self {
+        Self(*key_id)
     }
 }
 
@@ -81,7 +79,7 @@ impl fmt::Display for KeyIdHex {
         for b in &self.0 {
             write!(f, "{b:02x}")?;
         }
-        f.write_str("…")
+        Ok(())
     }
 }
 
@@ -99,7 +97,16 @@ mod tests {
     fn long_names_are_cut_visibly() {
         let n = Name::new("a-very-long-identifier-that-goes-beyond-forty-bytes");
         assert_eq!(n.as_str().len(), NAME_CAPACITY);
-        assert!(std::format!("{n}").ends_with('…'));
+        assert!(std::format!("{n}").ends_with("..."));
         assert_eq!(std::format!("{}", Name::new("mtty-2")), "mtty-2");
+    }
+
+    #[test]
+    fn key_ids_are_shown_whole() {
+        let mut id = [0u8; 32];
+        id[31] = 0xab;
+        let shown = std::format!("{}", KeyIdHex::of(&id));
+        assert_eq!(shown.len(), 64);
+        assert!(shown.ends_with("ab") && shown.starts_with("0000"));
     }
 }

@@ -1,18 +1,20 @@
 //! The source side: a streaming sealer that emits the header record, one
 //! chunk head per chunk (the caller writes the chunk's bytes right after
 //! it), and the seal record. Output is deterministic for fixed inputs:
-//! canonical CBOR and RFC 8032 deterministic signatures.
+//! canonical CBOR and RFC 8032 deterministic signatures. The sealer owns
+//! its [`SealingKey`], which is wiped when the sealer is dropped.
 
 use migseal_format::cbor::{Encoder, SliceSink, len_u64};
 use migseal_format::envelope::{
-    CHUNK_HEAD_MAX_LEN, ChunkHead, DOMAIN_HEADER, Digest, Header, KeyId, MAX_HEADER_LEN, SEAL_RECORD_LEN,
-    Seal, chain_input, chunk_prefix, image_input,
+    CHUNK_HEAD_MAX_LEN, ChunkHead, Header, KeyId, MAX_HEADER_LEN, SEAL_RECORD_LEN, Seal,
 };
 
-use crate::crypto::{Crypto, Dalek, Sha256};
+use crate::chain::{DigestChain, open_chunk};
+use crate::crypto::{Crypto, Sha256};
+use crate::dalek::Dalek;
 use crate::error::{Error, ErrorKind, Result};
-use crate::keys::SealingKey;
 use crate::name::KeyIdHex;
+use crate::sealing_key::SealingKey;
 
 /// The bytes of one chunk head, to be written before the chunk's data.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,6 +29,16 @@ impl ChunkHeadBytes {
     pub fn as_bytes(&self) -> &[u8] {
         self.buf.get(..self.len).unwrap_or(&[])
     }
+}
+
+/// Where sealing stands.
+enum Phase<H> {
+    /// Between chunks: a chunk may begin, or the image may end.
+    Between,
+    /// Inside a chunk of which `remaining` bytes are still due.
+    Chunk { hasher: H, remaining: u64 },
+    /// The seal record was made; nothing more can be added.
+    Finished,
 }
 
 /// Seals one image, streamed.
@@ -48,7 +60,7 @@ impl ChunkHeadBytes {
 ///     key_id: key.key_id(&Dalek),
 /// };
 /// let mut image = vec![0u8; MAX_HEADER_LEN];
-/// let (mut sealer, n) = Sealer::new(&key, Dalek, &header, &mut image)?;
+/// let (mut sealer, n) = Sealer::new(key, Dalek, &header, &mut image)?;
 /// image.truncate(n);
 /// let data = b"device state";
 /// image.extend_from_slice(sealer.chunk(data)?.as_bytes());
@@ -56,22 +68,26 @@ impl ChunkHeadBytes {
 /// image.extend_from_slice(&sealer.finish()?);
 /// # Ok::<(), migseal_verifier::Error>(())
 /// ```
-pub struct Sealer<'k, C: Crypto = Dalek> {
-    key: &'k SealingKey,
+pub struct Sealer<C: Crypto = Dalek> {
+    key: SealingKey,
     crypto: C,
     key_id: KeyId,
-    chain: Digest,
+    chain: DigestChain,
     next_seq: u64,
     total: u64,
-    open: Option<OpenChunk<C::Hasher>>,
+    phase: Phase<C::Hasher>,
 }
 
-struct OpenChunk<H> {
-    hasher: H,
-    remaining: u64,
+impl<C: Crypto> core::fmt::Debug for Sealer<C> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Sealer")
+            .field("chunks", &self.next_seq)
+            .field("payload", &self.total)
+            .finish_non_exhaustive()
+    }
 }
 
-impl<'k, C: Crypto> Sealer<'k, C> {
+impl<C: Crypto> Sealer<C> {
     /// Starts an image: encodes `header`'s record into `out` and returns
     /// the sealer and the number of bytes written.
     ///
@@ -80,7 +96,7 @@ impl<'k, C: Crypto> Sealer<'k, C> {
     /// [`ErrorKind::KeyIdMismatch`] when the header names another key than
     /// `key`; a format error when `out` is too small or the header record
     /// exceeds the 4096-byte bound.
-    pub fn new(key: &'k SealingKey, crypto: C, header: &Header<'_>, out: &mut [u8]) -> Result<(Self, usize)> {
+    pub fn new(key: SealingKey, crypto: C, header: &Header<'_>, out: &mut [u8]) -> Result<(Self, usize)> {
         let key_id = key.key_id(&crypto);
         if header.key_id != key_id {
             return Err(Error::new(
@@ -95,9 +111,8 @@ impl<'k, C: Crypto> Sealer<'k, C> {
         let mut e = Encoder::new(SliceSink::new(out.get_mut(..cap).unwrap_or(&mut [])));
         header.encode_record(&mut e)?;
         let len = e.finish()?.len();
-        let record = out.get(..len).unwrap_or(&[]);
-        let chain = crypto.digest(&[DOMAIN_HEADER, record]);
-        Ok((Self { key, crypto, key_id, chain, next_seq: 0, total: 0, open: None }, len))
+        let chain = DigestChain::start(&crypto, out.get(..len).unwrap_or(&[]));
+        Ok((Self { key, crypto, key_id, chain, next_seq: 0, total: 0, phase: Phase::Between }, len))
     }
 
     /// Starts a chunk of `len` bytes; returns its head. Then pass exactly
@@ -105,16 +120,17 @@ impl<'k, C: Crypto> Sealer<'k, C> {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::RecordOrder`] while another chunk is open; a format
-    /// error for an empty or over-long chunk.
+    /// [`ErrorKind::RecordOrder`] while another chunk is open or after
+    /// [`Sealer::finish`]; a format error for an empty or over-long chunk.
     pub fn begin_chunk(&mut self, len: u64) -> Result<ChunkHeadBytes> {
-        if self.open.is_some() {
-            return Err(Error::new(ErrorKind::RecordOrder { expected: "chunk data", found: "chunk" }, 0));
+        if !matches!(self.phase, Phase::Between) {
+            return Err(Error::new(
+                ErrorKind::RecordOrder { expected: "chunk data or the end", found: "chunk" },
+                0,
+            ));
         }
         let (buf, head_len) = ChunkHead::encode(self.next_seq, len)?;
-        let mut hasher = self.crypto.sha256();
-        hasher.update(&chunk_prefix(self.next_seq, len));
-        self.open = Some(OpenChunk { hasher, remaining: len });
+        self.phase = Phase::Chunk { hasher: open_chunk(&self.crypto, self.next_seq, len), remaining: len };
         Ok(ChunkHeadBytes { buf, len: head_len })
     }
 
@@ -125,20 +141,19 @@ impl<'k, C: Crypto> Sealer<'k, C> {
     /// [`ErrorKind::RecordOrder`] without an open chunk or beyond its length.
     pub fn chunk_data(&mut self, data: &[u8]) -> Result<()> {
         let n = len_u64(data.len());
-        let Some(open) = self.open.as_mut().filter(|o| o.remaining >= n) else {
-            return Err(Error::new(
-                ErrorKind::RecordOrder { expected: "a chunk head", found: "chunk data" },
-                0,
-            ));
+        let Phase::Chunk { hasher, remaining } = &mut self.phase else {
+            return Err(order_error());
         };
-        open.hasher.update(data);
-        open.remaining = open.remaining.saturating_sub(n);
+        if *remaining < n {
+            return Err(order_error());
+        }
+        hasher.update(data);
+        *remaining = remaining.saturating_sub(n);
         self.total = self.total.saturating_add(n);
-        if open.remaining == 0
-            && let Some(done) = self.open.take()
+        if *remaining == 0
+            && let Phase::Chunk { hasher, .. } = core::mem::replace(&mut self.phase, Phase::Between)
         {
-            let digest = done.hasher.finish();
-            self.chain = self.crypto.digest(&[&chain_input(&self.chain, &digest)]);
+            self.chain.push(&self.crypto, &hasher.finish());
             self.next_seq = self.next_seq.saturating_add(1);
         }
         Ok(())
@@ -155,18 +170,29 @@ impl<'k, C: Crypto> Sealer<'k, C> {
         Ok(head)
     }
 
-    /// Ends the image: returns the seal record.
+    /// Ends the image: returns the seal record. Nothing can be added after.
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::Incomplete`] while a chunk is open.
-    pub fn finish(self) -> Result<[u8; SEAL_RECORD_LEN]> {
-        if self.open.is_some() {
-            return Err(Error::new(ErrorKind::Incomplete { state: "inside a chunk" }, 0));
+    /// [`ErrorKind::Incomplete`] while a chunk is open;
+    /// [`ErrorKind::RecordOrder`] when called twice.
+    pub fn finish(&mut self) -> Result<[u8; SEAL_RECORD_LEN]> {
+        match self.phase {
+            Phase::Between => {}
+            Phase::Chunk { .. } => {
+                return Err(Error::new(ErrorKind::Incomplete { state: "inside a chunk" }, 0));
+            }
+            Phase::Finished => {
+                return Err(Error::new(ErrorKind::RecordOrder { expected: "nothing", found: "seal" }, 0));
+            }
         }
-        let image_digest = self.crypto.digest(&[&image_input(&self.chain, self.next_seq, self.total)]);
-        let tbs = Seal::to_be_signed(&self.key_id, &image_digest);
-        let signature = self.key.sign(&tbs);
+        self.phase = Phase::Finished;
+        let image_digest = self.chain.image_digest(&self.crypto, self.next_seq, self.total);
+        let signature = self.key.sign(&Seal::to_be_signed(&self.key_id, &image_digest));
         Ok(Seal { key_id: self.key_id, signature }.encode_record())
     }
+}
+
+fn order_error() -> Error {
+    Error::new(ErrorKind::RecordOrder { expected: "a chunk head", found: "chunk data" }, 0)
 }

@@ -167,8 +167,7 @@ fn run_report(a: &Args) -> Result<(), String> {
     let cli_run = cli_run?;
 
     let wasm = wasm_figure(a, &root, &work, mode)?;
-    let sizes =
-        (core::mem::size_of::<Verifier<'static, Dalek>>(), core::mem::size_of::<Sealer<'static, Dalek>>());
+    let sizes = (core::mem::size_of::<Verifier<Dalek>>(), core::mem::size_of::<Sealer<Dalek>>());
     let cpu_before = a.get("cpu-before").unwrap_or("not sampled").to_owned();
     let inputs = Inputs {
         mode,

@@ -187,12 +187,18 @@ static void read_policy(FILE *plan, const char *name) {
 static migseal_status verify_once(const char *name, migseal_policy *policy, const uint8_t *image, size_t len,
                                   const uint8_t *device, size_t device_len, size_t frag, migseal_verdict *verdict,
                                   uint64_t *payload_seen) {
+    void *dmem = xalloc(migseal_device_align(), migseal_device_size());
+    migseal_device *dev = NULL;
+    migseal_status s = migseal_device_init(dmem, migseal_device_size(), device, device_len, &dev);
+    CHECK(s == MIGSEAL_OK, "%s: device_init: %d", name, (int)s);
     void *mem = xalloc(migseal_verifier_align(), migseal_verifier_size());
     migseal_verifier *v = NULL;
-    migseal_status s = migseal_verifier_init(mem, migseal_verifier_size(), policy, device, device_len, &v);
+    if (s == MIGSEAL_OK)
+        s = migseal_verifier_init(mem, migseal_verifier_size(), &v);
     CHECK(s == MIGSEAL_OK, "%s: verifier_init: %d", name, (int)s);
     if (s != MIGSEAL_OK) {
         free(mem);
+        free(dmem);
         return s;
     }
     *payload_seen = 0;
@@ -205,7 +211,7 @@ static migseal_status verify_once(const char *name, migseal_policy *policy, cons
         size_t done = 0;
         while (done < n) {
             migseal_step step;
-            s = migseal_verifier_advance(v, piece + done, n - done, &step);
+            s = migseal_verifier_advance(v, policy, dev, piece + done, n - done, &step);
             if (s != MIGSEAL_OK) {
                 CHECK(step.consumed == 0, "%s: consumed on error", name);
                 break;
@@ -240,13 +246,19 @@ static migseal_status verify_once(const char *name, migseal_policy *policy, cons
         CHECK(migseal_verifier_message(v, msg, sizeof msg, &needed) == MIGSEAL_OK && strlen(msg) == needed &&
                   needed > 0,
               "%s: message", name);
+        size_t asked = 0;
+        CHECK(migseal_verifier_message(v, NULL, 0, &asked) == MIGSEAL_ABI_BUFFER_TOO_SMALL && asked == needed,
+              "%s: message length asked first", name);
+        for (const char *c = msg; *c; c++)
+            CHECK((unsigned char)*c < 0x80, "%s: message is ASCII", name);
         migseal_step step;
         uint8_t byte = 0;
-        CHECK(migseal_verifier_advance(v, &byte, 1, &step) == s, "%s: sticky error", name);
+        CHECK(migseal_verifier_advance(v, policy, dev, &byte, 1, &step) == s, "%s: sticky error", name);
         CHECK(migseal_verifier_finish(v, NULL) == s, "%s: sticky error at finish", name);
     }
     CHECK(migseal_verifier_drop(v) == MIGSEAL_OK, "%s: drop", name);
     free(mem);
+    free(dmem);
     return s;
 }
 
@@ -369,42 +381,64 @@ static void check_misuse(void) {
     CHECK(migseal_policy_set_subject(p, "vm\x01") == MIGSEAL_INVALID_SUBJECT, "209");
     CHECK(migseal_policy_set_subject(p, NULL) == MIGSEAL_OK, "clear subject");
     CHECK(migseal_policy_set_limits(p, NULL) == MIGSEAL_ABI_NULL_POINTER, "limits NULL");
-    for (int i = 0; i < 32; i++)
-        CHECK(migseal_policy_revoke(p, fill_keys[0]) == MIGSEAL_OK, "revoke %d", i);
+    for (int i = 0; i < 32; i++) {
+        uint8_t id[32] = {0};
+        id[0] = (uint8_t)i;
+        CHECK(migseal_policy_revoke(p, id) == MIGSEAL_OK, "revoke %d", i);
+        CHECK(migseal_policy_revoke(p, id) == MIGSEAL_OK, "revoke %d again (no new entry)", i);
+    }
     CHECK(migseal_policy_revoke(p, fill_keys[0]) == MIGSEAL_TRUST_STORE_FULL, "revoke full");
 
-    /* A verifier borrows the policy: no changes until it is dropped. */
+    /* The device: an owned, validated copy of a destination descriptor. */
+    size_t dsize = migseal_device_size(), dalign = migseal_device_align();
+    uint8_t *draw = xalloc(dalign, dsize + dalign);
+    migseal_device *dev = NULL;
+    CHECK(migseal_device_init(draw, dsize, NULL, 0, &dev) == MIGSEAL_ABI_NULL_POINTER, "no device");
+    CHECK(migseal_device_init(draw, dsize - 1, mtty2, mtty2_len, &dev) == MIGSEAL_ABI_BUFFER_TOO_SMALL,
+          "device too small");
+    if (dalign > 1)
+        CHECK(migseal_device_init(draw + 1, dsize, mtty2, mtty2_len, &dev) == MIGSEAL_ABI_MISALIGNED,
+              "device misaligned");
+    CHECK(migseal_device_init(draw, dsize, mtty2, mtty2_len - 1, &dev) == MIGSEAL_TRUNCATED, "cut device");
+    uint8_t *dcopy = malloc(mtty2_len);
+    memcpy(dcopy, mtty2, mtty2_len);
+    CHECK(migseal_device_init(draw, dsize, dcopy, mtty2_len, &dev) == MIGSEAL_OK, "device init");
+    memset(dcopy, 0xff, mtty2_len); /* copied: the caller's bytes may go */
+    free(dcopy);
+
+    /* The verifier borrows nothing: the policy may change between calls. */
     size_t vsize = migseal_verifier_size(), valign = migseal_verifier_align();
     uint8_t *vraw = xalloc(valign, vsize + valign);
     migseal_verifier *v = NULL;
-    CHECK(migseal_verifier_init(vraw, vsize, p, NULL, 0, &v) == MIGSEAL_ABI_NULL_POINTER, "no device");
-    CHECK(migseal_verifier_init(vraw, vsize - 1, p, mtty2, mtty2_len, &v) == MIGSEAL_ABI_BUFFER_TOO_SMALL,
-          "verifier too small");
+    CHECK(migseal_verifier_init(vraw, vsize - 1, &v) == MIGSEAL_ABI_BUFFER_TOO_SMALL, "verifier too small");
     if (valign > 1)
-        CHECK(migseal_verifier_init(vraw + 1, vsize, p, mtty2, mtty2_len, &v) == MIGSEAL_ABI_MISALIGNED,
-              "verifier misaligned");
-    CHECK(migseal_verifier_init(vraw, vsize, p, mtty2, mtty2_len - 1, &v) == MIGSEAL_TRUNCATED, "cut device");
-    CHECK(migseal_verifier_init(vraw, vsize, p, mtty2, mtty2_len, &v) == MIGSEAL_OK, "verifier init");
-    CHECK(migseal_policy_set_subject(p, "vm-1") == MIGSEAL_ABI_POLICY_IN_USE, "805");
-    CHECK(migseal_policy_revoke(p, fill_keys[1]) == MIGSEAL_ABI_POLICY_IN_USE, "805 revoke");
+        CHECK(migseal_verifier_init(vraw + 1, vsize, &v) == MIGSEAL_ABI_MISALIGNED, "verifier misaligned");
+    CHECK(migseal_verifier_init(vraw, vsize, NULL) == MIGSEAL_ABI_NULL_POINTER, "verifier NULL out");
+    CHECK(migseal_verifier_init(vraw, vsize, &v) == MIGSEAL_OK, "verifier init");
+    CHECK(migseal_policy_set_subject(p, "vm-1") == MIGSEAL_OK, "policy changes while a verifier exists");
 
     migseal_step step;
     uint8_t byte = 0x82;
-    CHECK(migseal_verifier_advance(v, &byte, 1, NULL) == MIGSEAL_ABI_NULL_POINTER, "step NULL");
-    CHECK(migseal_verifier_advance(v, NULL, 5, &step) == MIGSEAL_ABI_NULL_POINTER, "buf NULL");
-    CHECK(migseal_verifier_advance(v, NULL, 0, &step) == MIGSEAL_OK && step.consumed == 0, "empty input");
-    CHECK(migseal_verifier_advance(NULL, &byte, 1, &step) == MIGSEAL_ABI_NULL_POINTER, "v NULL");
+    CHECK(migseal_verifier_advance(v, p, dev, &byte, 1, NULL) == MIGSEAL_ABI_NULL_POINTER, "step NULL");
+    CHECK(migseal_verifier_advance(v, p, dev, NULL, 5, &step) == MIGSEAL_ABI_NULL_POINTER, "buf NULL");
+    CHECK(migseal_verifier_advance(v, NULL, dev, &byte, 1, &step) == MIGSEAL_ABI_NULL_POINTER, "policy NULL");
+    CHECK(migseal_verifier_advance(v, p, NULL, &byte, 1, &step) == MIGSEAL_ABI_NULL_POINTER, "device NULL");
+    CHECK(migseal_verifier_advance(v, (migseal_policy *)draw, dev, &byte, 1, &step) == MIGSEAL_ABI_BAD_STATE,
+          "a device is not a policy");
+    CHECK(migseal_verifier_advance(v, p, dev, NULL, 0, &step) == MIGSEAL_OK && step.consumed == 0, "empty input");
+    CHECK(migseal_verifier_advance(NULL, p, dev, &byte, 1, &step) == MIGSEAL_ABI_NULL_POINTER, "v NULL");
 
-    /* A moved copy is refused; the original still works. */
+    /* A moved copy carries on where the original was: nothing points into it. */
     uint8_t *copy = xalloc(valign, vsize);
     memcpy(copy, vraw, vsize);
-    CHECK(migseal_verifier_advance((migseal_verifier *)copy, &byte, 1, &step) == MIGSEAL_ABI_BAD_STATE, "moved");
-    CHECK(migseal_verifier_drop((migseal_verifier *)copy) == MIGSEAL_ABI_BAD_STATE, "moved drop");
+    uint8_t junk = 0x00; /* a uint where a record array is due: 113 */
+    CHECK(migseal_verifier_advance((migseal_verifier *)copy, p, dev, &junk, 1, &step) == MIGSEAL_UNEXPECTED_TYPE,
+          "moved copy continues");
+    CHECK(migseal_verifier_drop((migseal_verifier *)copy) == MIGSEAL_OK, "moved drop");
     free(copy);
 
     /* A message that does not fit is cut visibly. */
-    uint8_t junk = 0x00; /* a uint where a record array is due: 113 */
-    CHECK(migseal_verifier_advance(v, &junk, 1, &step) == MIGSEAL_UNEXPECTED_TYPE, "113");
+    CHECK(migseal_verifier_advance(v, p, dev, &junk, 1, &step) == MIGSEAL_UNEXPECTED_TYPE, "113");
     char small[16];
     size_t needed = 0;
     CHECK(migseal_verifier_message(v, small, sizeof small, &needed) == MIGSEAL_ABI_BUFFER_TOO_SMALL &&
@@ -415,11 +449,10 @@ static void check_misuse(void) {
 
     CHECK(migseal_verifier_drop(v) == MIGSEAL_OK, "drop");
     CHECK(migseal_verifier_drop(v) == MIGSEAL_ABI_BAD_STATE, "double drop");
-    CHECK(migseal_verifier_advance(v, &byte, 1, &step) == MIGSEAL_ABI_BAD_STATE, "use after drop");
-    CHECK(migseal_policy_set_subject(p, "vm-1") == MIGSEAL_OK, "policy free again");
+    CHECK(migseal_verifier_advance(v, p, dev, &byte, 1, &step) == MIGSEAL_ABI_BAD_STATE, "use after drop");
 
     /* An image that ends before its header is incomplete. */
-    CHECK(migseal_verifier_init(vraw, vsize, p, mtty2, mtty2_len, &v) == MIGSEAL_OK, "verifier init again");
+    CHECK(migseal_verifier_init(vraw, vsize, &v) == MIGSEAL_OK, "verifier init again");
     CHECK(migseal_verifier_finish(v, NULL) == MIGSEAL_INCOMPLETE, "finish early: 306");
     CHECK(migseal_verifier_drop(v) == MIGSEAL_OK, "drop again");
 
@@ -440,6 +473,7 @@ static void check_misuse(void) {
     CHECK(strlen(migseal_version()) > 0, "version");
 
     free(vraw);
+    free(draw);
     free(raw);
     free(p);
 }

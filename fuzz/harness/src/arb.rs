@@ -5,8 +5,8 @@
 //! fuzzer's bytes mapped onto the identifier alphabet.
 
 use arbitrary::{Arbitrary, Result, Unstructured};
-use migseal_testkit::samples::{DescriptorSpec, HeaderSpec};
 use migseal_format::envelope::Role;
+use migseal_testkit::samples::{DescriptorSpec, HeaderSpec};
 
 /// Names real descriptors use, plus near-misses that differ only in case
 /// or by one character.

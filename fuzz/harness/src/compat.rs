@@ -13,9 +13,9 @@
 //!   round-trips byte for byte.
 
 use arbitrary::{Arbitrary, Result, Unstructured};
-use migseal_testkit::samples::{DescriptorSpec, sorted_idents};
 use migseal_format::cbor::Encoder;
 use migseal_format::envelope::{Descriptor, Role, StateVersion};
+use migseal_testkit::samples::{DescriptorSpec, sorted_idents};
 use migseal_verifier::compat::{self, CompatCode, Compatibility};
 
 use crate::arb;

@@ -164,8 +164,8 @@ fn blobs(corpus: &mut Corpus) {
 /// Codec payloads: the sample states the vectors carry, and the payload
 /// of every image vector whose header names a built-in codec.
 fn codec_payloads(vectors: &Path, corpus: &mut Corpus) {
-    use migseal_testkit::samples::states;
     use migseal_codecs::{CodecId, Registry};
+    use migseal_testkit::samples::states;
     let mut put = |codec: CodecId, device_type: &str, version: (u32, u32), name: &str, payload: &[u8]| {
         if let Some(sel) = crate::codecs::selector(codec, device_type, version) {
             let mut input = vec![sel];

@@ -8,8 +8,8 @@
 
 use migseal_format::cbor::{Encoder, skip_item, validate};
 use migseal_format::envelope::{
-    CHUNK_HEAD_MAX_LEN, ChunkHead, Descriptor, Header, HeaderRecord, MAX_CHUNK_LEN, MAX_HEADER_LEN, RecordType,
-    Role, SEAL_RECORD_LEN, Seal, TAG_COSE_SIGN1, peek_record_type,
+    CHUNK_HEAD_MAX_LEN, ChunkHead, Descriptor, Header, HeaderRecord, MAX_CHUNK_LEN, MAX_HEADER_LEN,
+    RecordType, Role, SEAL_RECORD_LEN, Seal, TAG_COSE_SIGN1, peek_record_type,
 };
 use migseal_format::{ErrorCode, Result};
 use migseal_verifier::compat;

@@ -11,11 +11,11 @@ use std::num::NonZeroUsize;
 use std::sync::OnceLock;
 
 use arbitrary::{Arbitrary, Result, Unstructured};
-use migseal_testkit::samples::{HeaderSpec, destination_for, record_ranges, test_key};
 use migseal_format::ErrorCode;
 use migseal_format::Ident;
-use migseal_format::envelope::{IdentList, MAX_HEADER_LEN};
-use migseal_verifier::{Dalek, Limits, MinSecurity, Policy, Sealer, SealingKey, TrustedKey};
+use migseal_format::envelope::MAX_HEADER_LEN;
+use migseal_testkit::samples::{HeaderSpec, destination_for, record_ranges, test_key};
+use migseal_verifier::{Dalek, Limits, Policy, Sealer, SealingKey};
 
 use crate::arb;
 use crate::stream::verify_three_ways;
@@ -111,7 +111,7 @@ impl<'a> Arbitrary<'a> for SealInput {
 fn seal(input: &SealInput, key: &SealingKey) -> Option<(Vec<u8>, usize, u64)> {
     input.header.with_header(key.key_id(&Dalek), |header| {
         let mut image = vec![0u8; MAX_HEADER_LEN];
-        let (mut sealer, n) = match Sealer::new(key, Dalek, header, &mut image) {
+        let (mut sealer, n) = match Sealer::new(key.clone(), Dalek, header, &mut image) {
             Ok(s) => s,
             Err(e) if e.code() == ErrorCode::BufferTooSmall as u16 => return None,
             Err(e) => panic!("the sealer refused a valid header: {e}"),
@@ -152,36 +152,33 @@ pub fn check(input: &SealInput) {
     let vendor = Ident::new(&spec.vendor).expect("generated vendor");
     let device_type = Ident::new(&spec.device_type).expect("generated type");
     let scoped = [device_type];
-    let types =
-        if input.scoped_key { IdentList::from_slice(&scoped, 1).expect("one") } else { IdentList::EMPTY };
-    let trusted = [TrustedKey::new(&Dalek, *pk, vendor, types).expect("the test key is valid")];
-    let min_security: Vec<MinSecurity<'_>> = input
-        .min_security
-        .iter()
-        .map(|&(per_type, minimum)| MinSecurity {
-            vendor,
-            device_type: per_type.then_some(device_type),
-            minimum,
-        })
-        .collect();
-    let limits = if input.tight_limits {
-        Limits {
+    let mut policy = Policy::new();
+    policy
+        .trust_key(&Dalek, *pk, vendor, if input.scoped_key { &scoped[..] } else { &[] })
+        .expect("the test key is valid");
+    for &(per_type, minimum) in &input.min_security {
+        // More entries than the policy holds are the arbitrary input's
+        // excess, not a finding.
+        let _ = policy.require_min_security(vendor, per_type.then_some(device_type), minimum);
+    }
+    if input.tight_limits {
+        policy.set_limits(Limits {
             max_header_len: header_len,
             max_chunk_len: largest_chunk(input),
             max_chunks: chunks,
             max_total_len: input.payload.len() as u64,
-        }
-    } else {
-        Limits::DEFAULT
-    };
-    let policy = Policy {
-        trusted: &trusted,
-        revoked: &[],
-        min_security: &min_security,
-        session: if input.require_session { spec.session.as_deref() } else { None },
-        subject: if input.require_subject { spec.subject.as_deref() } else { None },
-        limits,
-    };
+        });
+    }
+    if input.require_session
+        && let Some(session) = &spec.session
+    {
+        policy.require_session(session).expect("generated session");
+    }
+    if input.require_subject
+        && let Some(subject) = &spec.subject
+    {
+        policy.require_subject(migseal_format::Subject::new(subject).expect("generated subject"));
+    }
 
     let mut dest = destination_for(spec);
     if let Some((features, bump)) = &input.wider_destination {

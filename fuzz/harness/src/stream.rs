@@ -74,7 +74,7 @@ pub fn check(data: &[u8]) {
 /// When they disagree, or a streaming invariant breaks.
 pub fn verify_three_ways(
     image: &[u8],
-    policy: &Policy<'_>,
+    policy: &Policy,
     device: &Descriptor<'_>,
     sizes: &[u8],
     threads: NonZeroUsize,
@@ -126,13 +126,8 @@ fn header_len(image: &[u8]) -> usize {
 }
 
 /// The streaming path, through `advance` so every piece can be checked.
-fn streamed(
-    image: &[u8],
-    policy: &Policy<'_>,
-    device: &Descriptor<'_>,
-    sizes: &[u8],
-) -> Result<Accepted, Error> {
-    let mut v = Verifier::new(policy, device);
+fn streamed(image: &[u8], policy: &Policy, device: &Descriptor<'_>, sizes: &[u8]) -> Result<Accepted, Error> {
+    let mut v = Verifier::default();
     let mut payload = Vec::new();
     let mut pos = 0usize;
     let mut cycle = sizes.iter().cycle();
@@ -145,7 +140,7 @@ fn streamed(
         };
         let mut rest = &image[pos..pos + n];
         while !rest.is_empty() {
-            match v.advance(rest) {
+            match v.advance(policy, device, rest) {
                 Ok(step) => {
                     assert!(
                         step.consumed > 0 && step.consumed <= rest.len(),
@@ -177,7 +172,11 @@ fn streamed(
     }
     if let Some(e) = failed {
         // Sticky: the verifier says the same thing whatever comes next.
-        assert_eq!(v.advance(b"\x00").err(), Some(e), "the failure is not sticky in advance()");
+        assert_eq!(
+            v.advance(policy, device, b"\x00").err(),
+            Some(e),
+            "the failure is not sticky in advance()"
+        );
         assert_eq!(v.failure(), Some(e));
         assert_eq!(v.finish().err(), Some(e), "the failure is not sticky in finish()");
         return Err(e);

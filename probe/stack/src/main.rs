@@ -81,10 +81,10 @@ fn run(image: &[u8], public_key: [u8; 32]) -> Peaks {
     let (result, whole) = measure(|| common::verify(black_box(image), public_key));
     assert_eq!(result, Ok(4096), "the sample image must verify");
     // The same verification in phases, to say where the stack goes.
-    let (feed, finish) = common::with_verifier(public_key, |v| {
+    let (feed, finish) = common::with_verifier(public_key, |v, policy, device| {
         let ((), feed) = measure(|| {
             for fragment in image.chunks(256) {
-                v.feed(fragment, |_| {}).expect("feed");
+                v.feed(policy, device, fragment, |_| {}).expect("feed");
             }
         });
         let (len, finish) = measure(|| v.finish().map(|v| v.payload_len()).map_err(|e| e.code()));
@@ -114,7 +114,7 @@ fn main() {
     println!(
         "peak stack of a full verification: {peak} bytes ({:.1} KiB); verifier state (boxed, not on the stack): {} bytes",
         peak as f64 / 1024.0,
-        std::mem::size_of::<migseal_verifier::Verifier<'static>>()
+        std::mem::size_of::<migseal_verifier::Verifier>()
     );
     if let Some(budget) = budget {
         if peak > budget {

@@ -8,7 +8,7 @@ use migseal_format::envelope::{
     Descriptor, DeviceIdentity, Header, IdentList, MAX_HEADER_LEN, Role, StateVersion, VersionRange,
     VersionRanges,
 };
-use migseal_verifier::{Dalek, Policy, Sealer, SealingKey, TrustedKey, Verifier};
+use migseal_verifier::{Dalek, Policy, Sealer, SealingKey, Verifier};
 
 pub const V1: [VersionRange; 1] =
     [VersionRange { min: StateVersion { major: 1, minor: 0 }, max: StateVersion { major: 1, minor: 0 } }];
@@ -36,7 +36,7 @@ pub fn image(chunks: usize) -> (Vec<u8>, [u8; 32]) {
         key_id: key.key_id(&Dalek),
     };
     let mut out = vec![0u8; MAX_HEADER_LEN];
-    let (mut sealer, n) = Sealer::new(&key, Dalek, &header, &mut out).unwrap();
+    let (mut sealer, n) = Sealer::new(SealingKey::from_seed(&[0x5a; 32]), Dalek, &header, &mut out).unwrap();
     out.truncate(n);
     for i in 0..chunks {
         let data = vec![u8::try_from(i % 251).unwrap(); 1024];
@@ -47,10 +47,13 @@ pub fn image(chunks: usize) -> (Vec<u8>, [u8; 32]) {
     (out, key.public_key())
 }
 
-/// Calls `f` with a verifier for the destination of [`image`], trusting
-/// `public_key`, its state in a `Box` (a kernel keeps it in its own memory,
-/// not on the stack).
-pub fn with_verifier<R>(public_key: [u8; 32], f: impl FnOnce(&mut Verifier<'_>) -> R) -> R {
+/// Calls `f` with a verifier, a policy trusting `public_key` and the
+/// destination of [`image`], the verifier and policy in `Box`es (a kernel
+/// keeps them in its own memory, not on the stack).
+pub fn with_verifier<R>(
+    public_key: [u8; 32],
+    f: impl FnOnce(&mut Verifier, &Policy, &Descriptor<'_>) -> R,
+) -> R {
     let codecs = [Ident::new("mtty").unwrap()];
     let device = Descriptor {
         role: Role::Destination,
@@ -60,18 +63,18 @@ pub fn with_verifier<R>(public_key: [u8; 32], f: impl FnOnce(&mut Verifier<'_>) 
         config: None,
         codecs: IdentList::from_slice(&codecs, 8).unwrap(),
     };
-    let trusted = [TrustedKey::new(&Dalek, public_key, identity().vendor, IdentList::EMPTY).unwrap()];
-    let policy = Policy { trusted: &trusted, ..Policy::default() };
-    let mut v = Box::new(Verifier::new(&policy, &device));
-    f(&mut v)
+    let mut policy = Box::new(Policy::new());
+    policy.trust_key(&Dalek, public_key, identity().vendor, &[]).unwrap();
+    let mut v = Box::new(Verifier::default());
+    f(&mut v, &policy, &device)
 }
 
 /// Verifies `image` streamed in 256-byte fragments; the payload length or
 /// the error code.
 pub fn verify(image: &[u8], public_key: [u8; 32]) -> Result<u64, u16> {
-    with_verifier(public_key, |v| {
+    with_verifier(public_key, |v, policy, device| {
         for fragment in image.chunks(256) {
-            v.feed(fragment, |_| {}).map_err(|e| e.code())?;
+            v.feed(policy, device, fragment, |_| {}).map_err(|e| e.code())?;
         }
         v.finish().map(|verdict| verdict.payload_len()).map_err(|e| e.code())
     })

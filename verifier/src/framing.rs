@@ -1,0 +1,462 @@
+//! The framing walk: one trust-free push state machine that takes an image
+//! in fragments of any size and decides its structure — record order,
+//! sequence numbers, size limits, offsets, the header and seal records'
+//! decoding — and emits events. It knows no key, policy or digest: the
+//! streaming verifier, inspection, parallel verification and the fuzz
+//! oracles are its callers, so they refuse the same bytes with the same
+//! error at the same offset.
+//!
+//! ```text
+//!  Header ──header record decoded──▶ RecordStart           (Event::Header)
+//!  RecordStart ──chunk head──▶ Chunk { seq, remaining }     (Event::ChunkStart)
+//!  Chunk ──payload bytes──▶ Chunk | RecordStart             (Event::Payload)
+//!  RecordStart ──seal record type──▶ Seal ──154 bytes──▶ Sealed   (Event::Seal)
+//!  any phase ──error──▶ Failed (sticky: every later call returns the error)
+//! ```
+//!
+//! Memory is constant: the header record (at most 4096 bytes, decoded once)
+//! and one seal-sized record buffer. No payload byte is ever copied.
+
+use migseal_format::cbor::{len_u64, skip_item};
+use migseal_format::envelope::{
+    ChunkHead, Header, HeaderRecord, KeyId, MAX_CHUNK_LEN, RecordType, SEAL_RECORD_LEN, Seal,
+    peek_record_type,
+};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::name::KeyIdHex;
+use crate::policy::Limits;
+
+/// A run of payload bytes inside the caller's input. They are *not yet
+/// verified*: stage them, and interpret them only after the verifier's
+/// `finish` succeeds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PayloadPiece<'i> {
+    /// The chunk they belong to.
+    pub seq: u64,
+    /// Their offset within the payload as a whole (all chunks in order).
+    pub payload_offset: u64,
+    /// Their offset in the stream.
+    pub stream_offset: u64,
+    /// The bytes (a subslice of the input given to `advance`).
+    pub bytes: &'i [u8],
+}
+
+/// What the walk found at the end of one [`Walker::advance`] call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event<'w, 'i> {
+    /// The header record is complete and decoded.
+    Header {
+        /// The decoded header.
+        header: Header<'w>,
+        /// The record's bytes, as received.
+        record: &'w [u8],
+    },
+    /// A chunk head was read: `len` payload bytes of chunk `seq` follow.
+    ChunkStart {
+        /// Sequence number.
+        seq: u64,
+        /// Payload length.
+        len: u64,
+    },
+    /// Payload bytes of the current chunk.
+    Payload {
+        /// Where they are.
+        piece: PayloadPiece<'i>,
+        /// Whether they are the chunk's last bytes.
+        ends_chunk: bool,
+    },
+    /// The seal record is complete and decoded; its key id is the header's.
+    Seal {
+        /// The seal.
+        seal: Seal,
+        /// Stream offset of the seal record.
+        offset: u64,
+        /// Chunks in the image.
+        chunk_count: u64,
+        /// Payload bytes in all chunks.
+        payload_len: u64,
+    },
+}
+
+/// What one [`Walker::advance`] call did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Step<'w, 'i> {
+    /// Bytes of the input consumed.
+    pub consumed: usize,
+    /// The event the call stopped at, if any; without one, the whole input
+    /// was consumed.
+    pub event: Option<Event<'w, 'i>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    Header,
+    RecordStart,
+    Chunk { seq: u64, remaining: u64 },
+    Seal,
+    Sealed,
+    Failed(Error),
+}
+
+/// A chunk head or the seal record while it arrives.
+#[derive(Clone, Copy)]
+struct RecordBuf {
+    bytes: [u8; SEAL_RECORD_LEN],
+    len: usize,
+}
+
+impl RecordBuf {
+    const EMPTY: Self = Self { bytes: [0; SEAL_RECORD_LEN], len: 0 };
+
+    fn bytes(&self) -> &[u8] {
+        self.bytes.get(..self.len).unwrap_or(&[])
+    }
+}
+
+/// The framing walk over one image. See the module docs.
+#[derive(Clone)]
+pub struct Walker {
+    phase: Phase,
+    /// Stream bytes consumed so far.
+    offset: u64,
+    /// Where the record being read started.
+    record_start: u64,
+    header: HeaderRecord,
+    /// The header's key id, which the seal must repeat.
+    key_id: KeyId,
+    record: RecordBuf,
+    next_seq: u64,
+    total: u64,
+}
+
+impl core::fmt::Debug for Walker {
+    // Never the buffers: untrusted bytes are not printed.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Walker")
+            .field("phase", &self.phase)
+            .field("offset", &self.offset)
+            .field("chunks", &self.next_seq)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Walker {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Walker {
+    /// A walk at the start of an image.
+    #[must_use]
+    pub const fn new() -> Self {
+        Self {
+            phase: Phase::Header,
+            offset: 0,
+            record_start: 0,
+            header: HeaderRecord::new(),
+            key_id: [0; 32],
+            record: RecordBuf::EMPTY,
+            next_seq: 0,
+            total: 0,
+        }
+    }
+
+    /// Stream bytes consumed so far.
+    #[must_use]
+    pub const fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// Chunks completed so far.
+    #[must_use]
+    pub const fn chunk_count(&self) -> u64 {
+        self.next_seq
+    }
+
+    /// Payload bytes seen so far.
+    #[must_use]
+    pub const fn payload_len(&self) -> u64 {
+        self.total
+    }
+
+    /// The header and its record bytes, once the header record was decoded.
+    #[must_use]
+    pub fn header(&self) -> Option<(Header<'_>, &[u8])> {
+        Some((self.header.header()?, self.header.bytes()))
+    }
+
+    /// The error that stopped the walk, if any.
+    #[must_use]
+    pub const fn failure(&self) -> Option<Error> {
+        match self.phase {
+            Phase::Failed(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// Whether the seal record was read.
+    #[must_use]
+    pub const fn is_sealed(&self) -> bool {
+        matches!(self.phase, Phase::Sealed)
+    }
+
+    /// Consumes a prefix of `input` under `limits`: up to the first event,
+    /// or all of it. Call again with the rest.
+    ///
+    /// # Errors
+    ///
+    /// The first structural or limit refusal (spec §8.1–8.4); afterwards
+    /// every call returns the same error.
+    pub fn advance<'w, 'i>(&'w mut self, limits: &Limits, input: &'i [u8]) -> Result<Step<'w, 'i>> {
+        if let Phase::Failed(e) = self.phase {
+            return Err(e);
+        }
+        match self.walk(limits, input) {
+            Ok(found) => Ok(self.step(found)),
+            Err(e) => {
+                self.phase = Phase::Failed(e);
+                Err(e)
+            }
+        }
+    }
+
+    /// The answer at the end of the stream: `Ok` only once the seal record
+    /// was read.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Incomplete`] where the stream stopped, or the seal
+    /// record's first deviation when the bytes that did arrive already
+    /// deviate (spec §8.4); the earlier failure.
+    pub fn end_of_stream(&self) -> Result<()> {
+        let incomplete = |state| Err(Error::new(ErrorKind::Incomplete { state }, self.offset));
+        match self.phase {
+            Phase::Sealed => Ok(()),
+            Phase::Failed(e) => Err(e),
+            Phase::Header => incomplete("inside its header record"),
+            Phase::RecordStart => incomplete("before its seal record"),
+            Phase::Chunk { .. } => incomplete("inside a chunk"),
+            Phase::Seal => match Seal::decode_record(self.record.bytes(), self.record_start) {
+                Err(e) if !e.is_truncated() => Err(e.into()),
+                _ => incomplete("inside its seal record"),
+            },
+        }
+    }
+
+    /// The event of a walk that stopped at one, re-borrowed from `self`.
+    fn step<'w, 'i>(&'w self, found: Found<'i>) -> Step<'w, 'i> {
+        let event = match found.event {
+            None => None,
+            Some(Stop::Header) => self.header().map(|(header, record)| Event::Header { header, record }),
+            Some(Stop::ChunkStart { seq, len }) => Some(Event::ChunkStart { seq, len }),
+            Some(Stop::Payload { piece, ends_chunk }) => Some(Event::Payload { piece, ends_chunk }),
+            Some(Stop::Seal(seal)) => Some(Event::Seal {
+                seal,
+                offset: self.record_start,
+                chunk_count: self.next_seq,
+                payload_len: self.total,
+            }),
+        };
+        Step { consumed: found.consumed, event }
+    }
+
+    fn walk<'i>(&mut self, limits: &Limits, input: &'i [u8]) -> Result<Found<'i>> {
+        let mut used = 0usize;
+        loop {
+            let rest = input.get(used..).unwrap_or(&[]);
+            if rest.is_empty() {
+                return Ok(Found { consumed: used, event: None });
+            }
+            let (n, stop) = match self.phase {
+                Phase::Header => self.header_bytes(limits, rest)?,
+                Phase::RecordStart => self.record_start_bytes(limits, rest)?,
+                Phase::Chunk { seq, remaining } => self.chunk_bytes(seq, remaining, rest),
+                Phase::Seal => self.seal_bytes(rest)?,
+                // No byte count: how many trailing bytes one call sees
+                // depends on the fragmentation, and the error must not.
+                Phase::Sealed => {
+                    return Err(migseal_format::Error::new(
+                        migseal_format::ErrorCode::TrailingBytes,
+                        self.offset,
+                    )
+                    .into());
+                }
+                Phase::Failed(e) => return Err(e),
+            };
+            used = used.saturating_add(n);
+            self.offset = self.offset.saturating_add(len_u64(n));
+            if stop.is_some() {
+                return Ok(Found { consumed: used, event: stop });
+            }
+        }
+    }
+
+    /// Gathers the header record; decodes it once complete.
+    fn header_bytes<'i>(&mut self, limits: &Limits, rest: &[u8]) -> Result<(usize, Option<Stop<'i>>)> {
+        let limit = limits.max_header_len;
+        let old = self.header.bytes().len();
+        let take = self.header.gather(rest, limit);
+
+        // Refuse a stream that does not start with a header record as soon
+        // as its first two bytes say so.
+        match peek_record_type(self.header.bytes(), 0) {
+            Ok(RecordType::Header) => {}
+            Ok(other) => return Err(order_error("a header record", other, 0)),
+            Err(e) if e.is_truncated() => {}
+            Err(e) => return Err(e.into()),
+        }
+        // A header that decodes is canonical CBOR throughout (every item
+        // went through a typed read that refuses non-canonical forms), so
+        // the whole-item check of spec §8.2 step 3 cannot refuse it and is
+        // skipped. Any refusal goes the long way below, which keeps the
+        // spec's error precedence.
+        let len = match self.header.decode_prefix(0) {
+            Ok(len) => len,
+            Err(_) => match skip_item(self.header.bytes(), 0, &[]) {
+                Ok(len) => {
+                    self.header.decode_exact(len, 0)?;
+                    len
+                }
+                Err(e) if e.is_truncated() => {
+                    if self.header.bytes().len() >= limit {
+                        return Err(Error::new(ErrorKind::HeaderTooLarge { limit: len_u64(limit) }, 0));
+                    }
+                    return Ok((take, None));
+                }
+                Err(e) => return Err(e.into()),
+            },
+        };
+        // A decoded record always yields its header; were it ever missing,
+        // the all-zero id would make the seal refuse (fail-safe).
+        self.key_id = self.header.header().map(|h| h.key_id).unwrap_or_default();
+        self.phase = Phase::RecordStart;
+        self.record_start = len_u64(len);
+        Ok((len.saturating_sub(old), Some(Stop::Header)))
+    }
+
+    /// Gathers a record's head one byte at a time (at most 20 bytes for a
+    /// chunk), so no payload byte is ever copied.
+    fn record_start_bytes<'i>(&mut self, limits: &Limits, rest: &[u8]) -> Result<(usize, Option<Stop<'i>>)> {
+        let mut used = 0usize;
+        for &byte in rest {
+            if let Some(slot) = self.record.bytes.get_mut(self.record.len) {
+                *slot = byte;
+            }
+            self.record.len = self.record.len.saturating_add(1);
+            used = used.saturating_add(1);
+            let buf = self.record.bytes();
+            match peek_record_type(buf, self.record_start) {
+                Err(e) if e.is_truncated() => continue,
+                Err(e) => return Err(e.into()),
+                Ok(RecordType::Header) => {
+                    return Err(order_error("a chunk or seal record", RecordType::Header, self.record_start));
+                }
+                Ok(RecordType::Seal) => {
+                    self.phase = Phase::Seal;
+                    return Ok((used, None));
+                }
+                Ok(RecordType::Chunk) => match ChunkHead::decode(buf, self.record_start, MAX_CHUNK_LEN) {
+                    Err(e) if e.is_truncated() => continue,
+                    Err(e) => return Err(e.into()),
+                    Ok(head) => return Ok((used, Some(self.start_chunk(limits, head)?))),
+                },
+            }
+        }
+        Ok((used, None))
+    }
+
+    /// The sequence and limit checks of a chunk head (spec §8.3).
+    fn start_chunk<'i>(&mut self, limits: &Limits, head: ChunkHead) -> Result<Stop<'i>> {
+        let at = self.record_start;
+        if head.seq != self.next_seq {
+            return Err(Error::new(ErrorKind::SequenceGap { expected: self.next_seq, found: head.seq }, at));
+        }
+        if head.len > limits.max_chunk_len {
+            return Err(Error::new(
+                ErrorKind::ChunkTooLarge { limit: limits.max_chunk_len, found: head.len },
+                at,
+            ));
+        }
+        if self.next_seq >= limits.max_chunks {
+            return Err(Error::new(ErrorKind::TooManyChunks { limit: limits.max_chunks }, at));
+        }
+        let total = self.total.saturating_add(head.len);
+        if total > limits.max_total_len {
+            return Err(Error::new(
+                ErrorKind::TotalTooLarge { limit: limits.max_total_len, found: total },
+                at,
+            ));
+        }
+        self.record = RecordBuf::EMPTY;
+        self.phase = Phase::Chunk { seq: head.seq, remaining: head.len };
+        Ok(Stop::ChunkStart { seq: head.seq, len: head.len })
+    }
+
+    fn chunk_bytes<'i>(&mut self, seq: u64, remaining: u64, rest: &'i [u8]) -> (usize, Option<Stop<'i>>) {
+        let n = usize::try_from(remaining).unwrap_or(usize::MAX).min(rest.len());
+        let bytes = rest.get(..n).unwrap_or(&[]);
+        let piece = PayloadPiece { seq, payload_offset: self.total, stream_offset: self.offset, bytes };
+        let n64 = len_u64(n);
+        let remaining = remaining.saturating_sub(n64);
+        self.total = self.total.saturating_add(n64);
+        let ends_chunk = remaining == 0;
+        if ends_chunk {
+            self.next_seq = self.next_seq.saturating_add(1);
+            self.record_start = self.offset.saturating_add(n64);
+            self.phase = Phase::RecordStart;
+        } else {
+            self.phase = Phase::Chunk { seq, remaining };
+        }
+        (n, Some(Stop::Payload { piece, ends_chunk }))
+    }
+
+    /// Gathers the fixed-length seal record, then decodes it.
+    fn seal_bytes<'i>(&mut self, rest: &[u8]) -> Result<(usize, Option<Stop<'i>>)> {
+        let old = self.record.len;
+        let take = SEAL_RECORD_LEN.saturating_sub(old).min(rest.len());
+        let end = old.saturating_add(take);
+        if let (Some(dst), Some(src)) = (self.record.bytes.get_mut(old..end), rest.get(..take)) {
+            migseal_format::bytes::copy_prefix(dst, src);
+        }
+        self.record.len = end;
+        if end < SEAL_RECORD_LEN {
+            return Ok((take, None));
+        }
+        let seal = Seal::decode_record(self.record.bytes(), self.record_start)?;
+        if seal.key_id != self.key_id {
+            return Err(Error::new(
+                ErrorKind::KeyIdMismatch {
+                    header: KeyIdHex::of(&self.key_id),
+                    seal: KeyIdHex::of(&seal.key_id),
+                },
+                self.record_start,
+            ));
+        }
+        self.phase = Phase::Sealed;
+        Ok((take, Some(Stop::Seal(seal))))
+    }
+}
+
+/// Where a walk stopped, before the event is re-borrowed from the walker.
+struct Found<'i> {
+    consumed: usize,
+    event: Option<Stop<'i>>,
+}
+
+enum Stop<'i> {
+    Header,
+    ChunkStart { seq: u64, len: u64 },
+    Payload { piece: PayloadPiece<'i>, ends_chunk: bool },
+    Seal(Seal),
+}
+
+fn order_error(expected: &'static str, found: RecordType, at: u64) -> Error {
+    let found = match found {
+        RecordType::Header => "header",
+        RecordType::Chunk => "chunk",
+        RecordType::Seal => "seal",
+    };
+    Error::new(ErrorKind::RecordOrder { expected, found }, at)
+}
