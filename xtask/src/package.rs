@@ -33,7 +33,7 @@ const TOOLING: &[&str] = &["migseal-testkit", "migseal-bench", "migseal-wasm", "
 pub fn step(ctx: &Ctx) -> Result<(), String> {
     let version = Version::of_workspace(&ctx.root)?;
     check_sources(&ctx.root, &version)?;
-    cargo_package(ctx)?;
+    cargo_package(ctx, &version)?;
     msrv(ctx)?;
     c_library(ctx, &version)?;
     crate::npm::step(ctx, &version)?;
@@ -46,7 +46,7 @@ pub fn step(ctx: &Ctx) -> Result<(), String> {
 
 /// `cargo package --workspace` (the tooling crates excluded); any warning
 /// fails the step.
-fn cargo_package(ctx: &Ctx) -> Result<(), String> {
+fn cargo_package(ctx: &Ctx, version: &Version) -> Result<(), String> {
     // Every member is either published or tooling: a new crate must be
     // put in one list or the other.
     let metadata = crate::output("cargo", &["metadata", "--no-deps", "--format-version", "1"]);
@@ -65,7 +65,9 @@ fn cargo_package(ctx: &Ctx) -> Result<(), String> {
             ));
         }
     }
-    let mut args = vec!["package", "--workspace", "--locked", "--allow-dirty"];
+    forget_unpacked(version)?;
+    forget_built(&ctx.root.join(VERIFY_DIR))?;
+    let mut args = vec!["package", "--workspace", "--locked", "--allow-dirty", "--target-dir", VERIFY_DIR];
     for t in TOOLING {
         args.extend(["--exclude", t]);
     }
@@ -102,6 +104,51 @@ fn cargo_package(ctx: &Ctx) -> Result<(), String> {
         ));
     }
     println!("cargo package --workspace: {packaged} crates packaged and verified, no warning");
+    Ok(())
+}
+
+/// Where `cargo package` builds the packages it verifies: a directory of
+/// its own, so that `forget_built` touches nothing else.
+const VERIFY_DIR: &str = "target/package-verify";
+
+/// Cargo takes a registry crate of a given version for immutable, so a
+/// build of the previous run's migseal-format 0.1.0 (from the temporary
+/// registry) would be reused for the next verification even though the
+/// sources changed. Forgetting the migseal crates' fingerprints makes
+/// cargo rebuild them (and only them).
+fn forget_built(dir: &Path) -> Result<(), String> {
+    let fingerprints = dir.join("debug/.fingerprint");
+    let Ok(entries) = std::fs::read_dir(&fingerprints) else { return Ok(()) };
+    for e in entries.flatten().filter(|e| e.file_name().to_string_lossy().starts_with("migseal")) {
+        std::fs::remove_dir_all(e.path())
+            .map_err(|err| format!("cannot remove {}: {err}", e.path().display()))?;
+    }
+    Ok(())
+}
+
+/// Removes cargo's unpacked copies of earlier `cargo package` runs. Cargo
+/// unpacks each packaged crate from its temporary local registry into
+/// $CARGO_HOME/registry/src/-HASH/NAME-VERSION and, finding that directory
+/// on the next run, reuses it even though the .crate changed: the next
+/// verification would build the others against stale sources. (The local
+/// registry has no name, hence the leading `-`; crates.io's sources are in
+/// index.crates.io-HASH and are never touched.)
+fn forget_unpacked(version: &Version) -> Result<(), String> {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .ok_or("neither CARGO_HOME nor HOME is set")?;
+    let Ok(registries) = std::fs::read_dir(home.join("registry/src")) else { return Ok(()) };
+    for registry in registries.flatten().filter(|r| r.file_name().to_string_lossy().starts_with('-')) {
+        for name in PUBLISHED {
+            let stale = registry.path().join(format!("{name}-{}", version.text));
+            if stale.exists() {
+                std::fs::remove_dir_all(&stale)
+                    .map_err(|e| format!("cannot remove {}: {e}", stale.display()))?;
+                println!("removed stale {}", stale.display());
+            }
+        }
+    }
     Ok(())
 }
 
