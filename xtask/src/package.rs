@@ -81,7 +81,7 @@ fn cargo_package(ctx: &Ctx, version: &Version) -> Result<(), String> {
     // Only cargo's own summary lines: the build output is long.
     for line in stderr.lines().filter(|l| {
         let l = l.trim_start();
-        l.starts_with("Packaged")
+        l.starts_with("Packag")
             || l.starts_with("Verifying")
             || l.starts_with("warning")
             || l.starts_with("error")
