@@ -33,10 +33,18 @@ const TOOLING: &[&str] = &["migseal-testkit", "migseal-bench", "migseal-wasm", "
 pub fn step(ctx: &Ctx) -> Result<(), String> {
     let version = Version::of_workspace(&ctx.root)?;
     check_sources(&ctx.root, &version)?;
-    cargo_package(ctx, &version)?;
-    msrv(ctx)?;
-    c_library(ctx, &version)?;
-    crate::npm::step(ctx, &version)?;
+    let mut times = Vec::new();
+    let mut timed = |name: &'static str, r: &dyn Fn() -> Result<(), String>| {
+        let start = std::time::Instant::now();
+        let out = r();
+        times.push(format!("{name} {:.0} s", start.elapsed().as_secs_f64()));
+        out
+    };
+    timed("cargo package", &|| cargo_package(ctx, &version))?;
+    timed("MSRV", &|| msrv(ctx))?;
+    timed("C library", &|| c_library(ctx, &version))?;
+    timed("npm", &|| crate::npm::step(ctx, &version))?;
+    println!("package step: {}", times.join(", "));
     println!(
         "version {}: crates, CHANGELOG.md, migseal.pc, soname, migseal_version() and npm agree",
         version.text
@@ -55,16 +63,23 @@ fn cargo_package(ctx: &Ctx, version: &Version) -> Result<(), String> {
     // Package ids: `path+file:///dir#name@version`, or `path+file:///name#version`.
     for id in members.split('"').filter(|s| s.starts_with("path+")) {
         let (path, frag) = id.split_once('#').unwrap_or((id, ""));
-        let name = match frag.split_once('@') {
-            Some((name, _)) => name,
-            None => path.rsplit('/').next().unwrap_or(path),
+        let (name, member_version) = match frag.split_once('@') {
+            Some((name, v)) => (name, v),
+            None => (path.rsplit('/').next().unwrap_or(path), frag),
         };
         if !PUBLISHED.contains(&name) && !TOOLING.contains(&name) {
             return Err(format!(
                 "workspace member {name} is in neither PUBLISHED nor TOOLING (xtask/src/package.rs)"
             ));
         }
+        if PUBLISHED.contains(&name) && member_version != version.text {
+            return Err(format!(
+                "{name} is version {member_version}, the workspace version is {}: use `version.workspace = true`",
+                version.text
+            ));
+        }
     }
+    println!("version {}: the {} published crates have it", version.text, PUBLISHED.len());
     forget_unpacked(version)?;
     forget_built(&ctx.root.join(VERIFY_DIR))?;
     let mut args = vec!["package", "--workspace", "--locked", "--allow-dirty", "--target-dir", VERIFY_DIR];
