@@ -6,6 +6,7 @@
 mod bench;
 mod fuzz;
 mod install;
+mod libvirt;
 mod npm;
 mod package;
 mod probe;
@@ -42,6 +43,11 @@ const STEPS: &[Step] = &[
     Step { name: "fmt", why: "one formatting", run: fmt },
     Step { name: "clippy", why: "lints, including the no-panic restriction lints", run: clippy },
     Step { name: "test", why: "unit, integration, property and doc tests", run: test },
+    Step {
+        name: "libvirt",
+        why: "migseal libvirt annotate/hook with Debian's libvirt tools: domain schema, virsh metadata, the qemu hook",
+        run: libvirt::step,
+    },
     Step {
         name: "nostd",
         why: "kernel-side builds: x86_64-unknown-none (+ build-std, kernel flags), thumbv7em",
@@ -93,6 +99,7 @@ fn main() -> ExitCode {
         Some("wasm") => status(wasm::build(&ctx)),
         Some("install") => status(install::command(&ctx, &args[1..])),
         Some("npm") => status(npm::command(&ctx)),
+        Some("libvirt") => status(libvirt::step(&ctx)),
         Some("vectors") => match args.get(1).map(String::as_str) {
             Some("--write") => status(cargo(
                 &ctx,
