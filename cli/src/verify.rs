@@ -194,6 +194,12 @@ pub fn run(args: &Args, sink: Sink) -> Result<Exit> {
             if e.offset() == 0 && sniff::is_not_an_image(&head) {
                 failure.message = format!("{}\n{}", sniff::not_an_image_line(&head), failure.message);
             }
+            if failure.name == Some("untrusted-key") {
+                failure.message.push_str(
+                    "\n(`migseal keygen --show-id KEY.pub` prints the key id of a public key file, to find the one \
+                     this is)",
+                );
+            }
             print_refused(&name, &failure, shown_out, sink)?;
             Ok(failure.exit)
         }
