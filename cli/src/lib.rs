@@ -54,8 +54,9 @@ destination device.\n\nNothing of an image's payload should reach a vendor state
     after_long_help = long_help()
 )]
 pub struct Cli {
-    /// Machine-readable output: one JSON object on stdout (verdict, code,
-    /// name, errno, offset, message, header fields).
+    /// Machine-readable output: one JSON object (verdict, code, name,
+    /// errno, offset, message, header fields) on stdout, or on stderr when
+    /// stdout carries data (seal -o -, verify --payload-out -, descriptor).
     #[arg(long, global = true)]
     pub json: bool,
     /// The command.
