@@ -377,7 +377,7 @@ _migseal() {
             return 0
             ;;
         migseal__subcmd__verify)
-            opts="-h --policy --device --payload-out --force --decode --read-size --json --help"
+            opts="-h --policy --device --payload-out --force --decode --file-sha256 --read-size --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

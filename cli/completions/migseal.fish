@@ -66,6 +66,7 @@ complete -c migseal -n "__fish_migseal_using_subcommand verify" -l payload-out -
 complete -c migseal -n "__fish_migseal_using_subcommand verify" -l read-size -d 'Bytes per read' -r
 complete -c migseal -n "__fish_migseal_using_subcommand verify" -l force -d 'Replace an existing --payload-out file'
 complete -c migseal -n "__fish_migseal_using_subcommand verify" -l decode -d 'After verification, decode the payload with the reference codec its header names (mtty, virtio-dev-parts, vfio-ap-matrix) and show the device state; exit 15 if the codec refuses it. Holds the payload in memory (at most 64 MiB)'
+complete -c migseal -n "__fish_migseal_using_subcommand verify" -l file-sha256 -d 'Also compute the SHA-256 of the image file\'s bytes (what `sha256sum` prints), to compare a copy; the image digest is another value'
 complete -c migseal -n "__fish_migseal_using_subcommand verify" -l json -d 'Machine-readable output: one JSON object (verdict, code, name, errno, offset, message, header fields) on stdout, or on stderr when stdout carries data (seal -o -, verify --payload-out -, descriptor)'
 complete -c migseal -n "__fish_migseal_using_subcommand verify" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c migseal -n "__fish_migseal_using_subcommand inspect" -l json -d 'Machine-readable output: one JSON object (verdict, code, name, errno, offset, message, header fields) on stdout, or on stderr when stdout carries data (seal -o -, verify --payload-out -, descriptor)'

@@ -191,6 +191,11 @@ verdict, and the report goes to stderr.")]
         /// payload in memory (at most 64 MiB).
         #[arg(long)]
         decode: bool,
+        /// Also compute the SHA-256 of the image file's bytes (what
+        /// `sha256sum` prints), to compare a copy; the image digest is
+        /// another value.
+        #[arg(long)]
+        file_sha256: bool,
         /// Bytes per read.
         #[arg(long, default_value_t = verify::DEFAULT_READ_SIZE, hide = true)]
         read_size: usize,
@@ -375,8 +380,10 @@ fn dispatch(command: Command, sink: report::Sink) -> Result<Exit> {
             };
             seal::run(&args, sink)
         }
-        Command::Verify { image, policy, device, payload_out, force, decode, read_size } => {
-            verify::run(&verify::Args { image, policy, device, payload_out, force, decode, read_size }, sink)
+        Command::Verify { image, policy, device, payload_out, force, decode, file_sha256, read_size } => {
+            let args =
+                verify::Args { image, policy, device, payload_out, force, decode, file_sha256, read_size };
+            verify::run(&args, sink)
         }
         Command::Inspect { image } => inspect::run(&image, sink.json),
         Command::Compat { source, destination } => compat::run(&source, &destination, sink),

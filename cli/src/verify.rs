@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use indicatif::{ProgressBar, ProgressStyle};
 use migseal::policy_file::{PolicyFile, PolicyFileError};
 use migseal_format::envelope::Descriptor;
-use migseal_verifier::{Policy, Verifier};
+use migseal_verifier::{Crypto, Dalek, Policy, Sha256, Verifier};
 use serde_json::{Value, json};
 
 use crate::descriptor_file::{self, parse_json};
@@ -43,6 +43,8 @@ pub struct Args {
     pub force: bool,
     /// Decode the verified payload with its reference codec.
     pub decode: bool,
+    /// Hash the file's bytes too.
+    pub file_sha256: bool,
     /// Bytes per read.
     pub read_size: usize,
 }
@@ -77,6 +79,8 @@ struct Verified {
     payload_len: u64,
     image_digest: [u8; 32],
     stream_len: u64,
+    /// `--file-sha256`: the SHA-256 of the bytes read.
+    file_sha256: Option<[u8; 32]>,
     /// `--decode`: the decoded state as JSON, or the codec's refusal.
     decoded: Option<Decoded>,
 }
@@ -165,9 +169,7 @@ pub fn run(args: &Args, sink: Sink) -> Result<Exit> {
     let shown_out = args.payload_out.as_deref().map(|p| if to_stdout { Path::new("<stdout>") } else { p });
 
     let outcome = policy_file
-        .with_policy(|policy| {
-            stream(policy, &device, &mut input, staged.as_mut(), args.read_size, args.decode)
-        })
+        .with_policy(|policy| stream(policy, &device, &mut input, staged.as_mut(), args))
         .map_err(|e| policy_failure(&args.policy, &e))?;
 
     match outcome {
@@ -237,9 +239,10 @@ fn stream(
     device: &Descriptor<'_>,
     input: &mut files::Input,
     mut staged: Option<&mut PayloadOut>,
-    read_size: usize,
-    decode: bool,
+    args: &Args,
 ) -> std::result::Result<Verified, Refusal> {
+    let (read_size, decode) = (args.read_size, args.decode);
+    let mut file_hasher = args.file_sha256.then(|| Dalek.sha256());
     let mut v = Verifier::default();
     let mut held: Vec<u8> = Vec::new();
     let mut buf = vec![0u8; read_size.max(1)];
@@ -252,6 +255,9 @@ fn stream(
             break;
         }
         let mut rest = buf.get(..n).unwrap_or(&[]);
+        if let Some(h) = file_hasher.as_mut() {
+            h.update(rest);
+        }
         let room = sniff::SNIFF_LEN.saturating_sub(head.len());
         head.extend_from_slice(rest.get(..room.min(rest.len())).unwrap_or(&[]));
         while !rest.is_empty() {
@@ -309,6 +315,7 @@ fn stream(
         payload_len: verdict.payload_len(),
         image_digest: *verdict.image_digest(),
         stream_len,
+        file_sha256: file_hasher.map(Sha256::finish),
         decoded,
     })
 }
@@ -324,6 +331,7 @@ fn print_verified(name: &str, v: &Verified, payload_out: Option<&Path>, sink: Si
             "payload_len": v.payload_len,
             "image_len": v.stream_len,
             "image_digest": hex::encode(v.image_digest),
+            "file_sha256": v.file_sha256.map(hex::encode),
             "payload_out": payload_out.map(|p| p.display().to_string()),
             "state": match &v.decoded { Some(Decoded::State(s)) => Some(s), _ => None },
             "decoder": match &v.decoded { Some(Decoded::NoDecoder(m)) => Some(m), _ => None },
@@ -344,6 +352,9 @@ fn print_verified(name: &str, v: &Verified, payload_out: Option<&Path>, sink: Si
         "image digest".into(),
         format!("{} (spec 5.4: what the seal signs; not the file's sha256sum)", hex::encode(v.image_digest)),
     ));
+    if let Some(d) = v.file_sha256 {
+        lines.push(("file sha256".into(), format!("{} (what sha256sum prints)", hex::encode(d))));
+    }
     let mut text = format!(
         "VERIFIED {name}\n{}The seal is valid, the signing key is trusted for this device, and the state may be restored.\n",
         report::aligned(&lines, 2)

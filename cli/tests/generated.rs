@@ -27,7 +27,9 @@ fn generated() -> Vec<(PathBuf, Vec<u8>)> {
         clap_mangen::Man::new(sub).render(&mut page).unwrap();
         files.push((PathBuf::from(format!("man/{name}.1")), page));
     }
-    for (shell, file) in [(Shell::Bash, "migseal.bash"), (Shell::Zsh, "_migseal"), (Shell::Fish, "migseal.fish")] {
+    for (shell, file) in
+        [(Shell::Bash, "migseal.bash"), (Shell::Zsh, "_migseal"), (Shell::Fish, "migseal.fish")]
+    {
         let mut script = Vec::new();
         clap_complete::generate(shell, &mut cmd.clone(), "migseal", &mut script);
         files.push((PathBuf::from(format!("completions/{file}")), script));
@@ -59,7 +61,8 @@ fn man_pages_and_completions_are_fresh() {
 #[test]
 fn the_man_page_documents_the_exit_codes_and_every_command() {
     let page = String::from_utf8(generated().remove(0).1).unwrap();
-    for needle in ["Exit codes", "keygen", "seal", "verify", "inspect", "compat", "descriptor", "\\-\\-json"] {
+    for needle in ["Exit codes", "keygen", "seal", "verify", "inspect", "compat", "descriptor", "\\-\\-json"]
+    {
         assert!(page.contains(needle), "migseal.1 lacks {needle}");
     }
 }

@@ -311,6 +311,9 @@ fn the_image_digest_is_not_called_the_files_sha256() {
     assert!(line.contains("not the file's sha256sum"), "{line}");
     let j = json(&run(&["--json", "verify", SAMPLE, "--policy", POLICY, "--device", DEVICE]));
     assert_eq!(j["image_digest"].as_str().unwrap().len(), 64);
+    let inspected = stdout(&run(&["inspect", SAMPLE]));
+    let line = inspected.lines().find(|l| l.trim_start().starts_with("image digest")).unwrap();
+    assert!(line.contains("not the file's sha256sum") && !line.contains("sha256:"), "{line}");
 }
 
 // ---- 7. seal does not make images default verifiers refuse -----------------
@@ -409,4 +412,17 @@ fn keygen_show_id_names_the_key_an_untrusted_refusal_names() {
     let made = json(&run(&["--json", "keygen", "--out", key.to_str().unwrap()]));
     let shown = json(&run(&["--json", "keygen", "--show-id", dir.path().join("k.pub").to_str().unwrap()]));
     assert_eq!(made["key_id"], shown["key_id"]);
+}
+
+#[test]
+fn file_sha256_is_what_sha256sum_prints() {
+    let o = run(&["verify", SAMPLE, "--policy", POLICY, "--device", DEVICE, "--file-sha256"]);
+    assert_eq!(code(&o), 0);
+    let sum = Command::new("sha256sum").arg(root().join(SAMPLE)).output().unwrap();
+    let expected = String::from_utf8(sum.stdout).unwrap().split_whitespace().next().unwrap().to_owned();
+    let text = stdout(&o);
+    let line = text.lines().find(|l| l.trim_start().starts_with("file sha256")).unwrap();
+    assert!(line.contains(&expected), "{line} vs {expected}");
+    let digest = text.lines().find(|l| l.trim_start().starts_with("image digest")).unwrap();
+    assert!(!digest.contains(&expected), "the image digest is another value");
 }
