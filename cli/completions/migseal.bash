@@ -31,6 +31,9 @@ _migseal() {
             migseal,keygen)
                 cmd="migseal__subcmd__keygen"
                 ;;
+            migseal,libvirt)
+                cmd="migseal__subcmd__libvirt"
+                ;;
             migseal,seal)
                 cmd="migseal__subcmd__seal"
                 ;;
@@ -52,11 +55,38 @@ _migseal() {
             migseal__subcmd__help,keygen)
                 cmd="migseal__subcmd__help__subcmd__keygen"
                 ;;
+            migseal__subcmd__help,libvirt)
+                cmd="migseal__subcmd__help__subcmd__libvirt"
+                ;;
             migseal__subcmd__help,seal)
                 cmd="migseal__subcmd__help__subcmd__seal"
                 ;;
             migseal__subcmd__help,verify)
                 cmd="migseal__subcmd__help__subcmd__verify"
+                ;;
+            migseal__subcmd__help__subcmd__libvirt,annotate)
+                cmd="migseal__subcmd__help__subcmd__libvirt__subcmd__annotate"
+                ;;
+            migseal__subcmd__help__subcmd__libvirt,hook)
+                cmd="migseal__subcmd__help__subcmd__libvirt__subcmd__hook"
+                ;;
+            migseal__subcmd__libvirt,annotate)
+                cmd="migseal__subcmd__libvirt__subcmd__annotate"
+                ;;
+            migseal__subcmd__libvirt,help)
+                cmd="migseal__subcmd__libvirt__subcmd__help"
+                ;;
+            migseal__subcmd__libvirt,hook)
+                cmd="migseal__subcmd__libvirt__subcmd__hook"
+                ;;
+            migseal__subcmd__libvirt__subcmd__help,annotate)
+                cmd="migseal__subcmd__libvirt__subcmd__help__subcmd__annotate"
+                ;;
+            migseal__subcmd__libvirt__subcmd__help,help)
+                cmd="migseal__subcmd__libvirt__subcmd__help__subcmd__help"
+                ;;
+            migseal__subcmd__libvirt__subcmd__help,hook)
+                cmd="migseal__subcmd__libvirt__subcmd__help__subcmd__hook"
                 ;;
             *)
                 ;;
@@ -65,7 +95,7 @@ _migseal() {
 
     case "${cmd}" in
         migseal)
-            opts="-h -V --json --help --version keygen seal verify inspect compat descriptor help"
+            opts="-h -V --json --help --version keygen seal verify inspect compat descriptor libvirt help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -147,7 +177,7 @@ _migseal() {
             return 0
             ;;
         migseal__subcmd__help)
-            opts="keygen seal verify inspect compat descriptor help"
+            opts="keygen seal verify inspect compat descriptor libvirt help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -230,6 +260,48 @@ _migseal() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        migseal__subcmd__help__subcmd__libvirt)
+            opts="annotate hook"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        migseal__subcmd__help__subcmd__libvirt__subcmd__annotate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        migseal__subcmd__help__subcmd__libvirt__subcmd__hook)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         migseal__subcmd__help__subcmd__seal)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -284,6 +356,144 @@ _migseal() {
                     return 0
                     ;;
                 --show-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        migseal__subcmd__libvirt)
+            opts="-h --json --help annotate hook help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        migseal__subcmd__libvirt__subcmd__annotate)
+            opts="-c -o -h --domain --uri --connect --sysfs-root --settings --apply --live --config --out --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --domain)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --connect)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --uri)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sysfs-root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --settings)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        migseal__subcmd__libvirt__subcmd__help)
+            opts="annotate hook help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        migseal__subcmd__libvirt__subcmd__help__subcmd__annotate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        migseal__subcmd__libvirt__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        migseal__subcmd__libvirt__subcmd__help__subcmd__hook)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        migseal__subcmd__libvirt__subcmd__hook)
+            opts="-h --sysfs-root --settings --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --sysfs-root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --settings)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

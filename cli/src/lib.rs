@@ -13,6 +13,7 @@ pub mod files;
 pub mod header_file;
 pub mod inspect;
 pub mod keys;
+pub mod libvirt;
 pub mod report;
 pub mod seal;
 pub mod sniff;
@@ -273,6 +274,9 @@ sides would use. Exit 0 when compatible, 13 when not.")]
         #[arg(long)]
         source: bool,
     },
+    /// libvirt: annotate a domain with its device descriptors (source), check them in the qemu hook (destination).
+    #[command(subcommand)]
+    Libvirt(libvirt::LibvirtCommand),
 }
 
 /// Descriptor output formats.
@@ -403,6 +407,7 @@ fn dispatch(command: Command, sink: report::Sink) -> Result<Exit> {
             let overrides = sysfs::Overrides { vendor, versions, codecs, features, source };
             descriptor(from_json, from_cbor, sysfs, (out, force), format, &overrides, sink)
         }
+        Command::Libvirt(command) => libvirt::run(command, sink.json),
     }
 }
 
