@@ -298,10 +298,13 @@ impl Write for Staged {
     }
 }
 
-/// Whether `path` names stdout: absent, or `-`.
+/// Whether `path` names stdout: absent, `-`, or `/dev/stdout` (and its
+/// aliases), so reports move to stderr for those too.
 #[must_use]
 pub fn is_stdout(path: Option<&Path>) -> bool {
-    path.is_none_or(|p| p.as_os_str() == "-")
+    path.is_none_or(|p| {
+        ["-", "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"].iter().any(|s| p.as_os_str() == *s)
+    })
 }
 
 /// Writes `bytes` to `path` atomically (mode 0644), or to stdout for `-`
@@ -313,25 +316,25 @@ pub fn is_stdout(path: Option<&Path>) -> bool {
 /// I/O failures or an existing output (exit 3); binary to a terminal (exit 2).
 pub fn write_output(path: Option<&Path>, bytes: &[u8], binary: bool, force: bool) -> Result<()> {
     match path {
+        _ if is_stdout(path) => {}
         Some(p) if is_special(p) => {
-            open_special(p)?.write_all(bytes).map_err(|e| Failure::io(p, "write to it", &e))
+            return open_special(p)?.write_all(bytes).map_err(|e| Failure::io(p, "write to it", &e));
         }
-        Some(p) if p.as_os_str() != "-" => {
+        Some(p) => {
             check_output(p, force)?;
             let mut staged = Staged::new(p, 0o644)?;
             staged.write_all(bytes)?;
-            staged.commit(force)
+            return staged.commit(force);
         }
-        _ => {
-            let mut out = io::stdout().lock();
-            if binary && out.is_terminal() {
-                return Err(Failure::usage(
-                    "refusing to write binary CBOR to a terminal: pass --out FILE, or --format json",
-                ));
-            }
-            out.write_all(bytes)
-                .and_then(|()| out.flush())
-                .map_err(|e| Failure::io(Path::new("<stdout>"), "write to it", &e))
-        }
+        None => {}
     }
+    let mut out = io::stdout().lock();
+    if binary && out.is_terminal() {
+        return Err(Failure::usage(
+            "refusing to write binary CBOR to a terminal: pass --out FILE, or --format json",
+        ));
+    }
+    out.write_all(bytes)
+        .and_then(|()| out.flush())
+        .map_err(|e| Failure::io(Path::new("<stdout>"), "write to it", &e))
 }

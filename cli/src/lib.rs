@@ -503,7 +503,7 @@ fn descriptor(
             t.into_bytes()
         }
     };
-    let Some(target) = out.filter(|p| p.as_os_str() != "-") else {
+    let Some(target) = out.filter(|p| !files::is_stdout(Some(p))) else {
         files::write_output(None, &bytes, format == Format::Cbor, force)?;
         return Ok(Exit::Success);
     };

@@ -84,6 +84,13 @@ fn payload_out_dash_is_stdout_and_the_verdict_goes_to_stderr() {
     );
     assert_eq!(o.stdout, payload);
     assert_eq!(json_stderr(&o)["verdict"], "verified");
+    // /dev/stdout is stdout too: the verdict still goes to stderr.
+    let o = run_in(
+        work.path(),
+        &["verify", &image, "--policy", &policy, "--device", &device, "--payload-out", "/dev/stdout"],
+    );
+    assert_eq!(o.stdout, payload);
+    assert!(stderr(&o).starts_with("VERIFIED "), "{}", stderr(&o));
 
     // A refused image: nothing on stdout, the refusal on stderr.
     let bad = abs("spec/vectors/images/truncated-mid-chunk.migseal");
