@@ -194,12 +194,13 @@ pub fn run(args: &Args, sink: Sink) -> Result<Exit> {
             drop(staged);
             let mut failure = Failure::verifier(&e, None);
             if e.offset() == 0 && sniff::is_not_an_image(&head) {
-                failure.message = format!("{}\n{}", sniff::not_an_image_line(&head), failure.message);
+                failure.summary = Some(sniff::not_an_image_line(&head));
             }
             if failure.name == Some("untrusted-key") {
-                failure.message.push_str(
-                    "\n(`migseal keygen --show-id KEY.pub` prints the key id of a public key file, to find the one \
-                     this is)",
+                failure.hint = Some(
+                    "`migseal keygen --show-id KEY.pub` prints the key id of a public key file, to find the one \
+                     this is"
+                        .into(),
                 );
             }
             print_refused(&name, &failure, shown_out, sink)?;
@@ -400,9 +401,13 @@ fn print_refused(name: &str, f: &Failure, payload_out: Option<&Path>, sink: Sink
         }
         return sink.emit_json(&value);
     }
-    let mut text = format!("REFUSED {name} (exit {}: {})\n{}", f.exit.code(), f.exit.describe(), f.message);
+    let mut text = format!("REFUSED {name} (exit {}: {})\n", f.exit.code(), f.exit.describe());
+    for line in [f.summary.as_ref(), Some(&f.message), f.hint.as_ref()].into_iter().flatten() {
+        text.push_str(line);
+        text.push('\n');
+    }
     if let Some(p) = payload_out {
-        text.push_str(&format!("\nNothing was written to {}.", p.display()));
+        text.push_str(&format!("Nothing was written to {}.", p.display()));
     }
     sink.emit(&text)
 }

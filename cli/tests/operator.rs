@@ -379,6 +379,12 @@ fn random_bytes_are_not_a_migseal_image_and_say_what_they_look_like() {
         let t = stdout(&o);
         assert!(t.contains("this is not a migseal image (no header record at byte 0)"), "{t}");
         assert!(t.contains(&format!("it looks like {what}")), "{t}");
+        // Machines get it as its own field; `message` stays the verifier's,
+        // the same text the C ABI and WASM give.
+        let j =
+            json(&run(&["--json", "verify", file.to_str().unwrap(), "--policy", POLICY, "--device", DEVICE]));
+        assert!(j["summary"].as_str().unwrap().starts_with("this is not a migseal image"), "{j}");
+        assert!(j["message"].as_str().unwrap().starts_with("error "), "{j}");
     }
 }
 
