@@ -5,6 +5,7 @@
 
 mod bench;
 mod fuzz;
+mod kernel;
 mod libvirt;
 mod probe;
 mod wasm;
@@ -54,6 +55,11 @@ const STEPS: &[Step] = &[
         why: "kernel-grade proof: no reachable panic in migseal's code; dependency sites allowlisted; peak stack",
         run: probe::probe,
     },
+    Step {
+        name: "kernel",
+        why: "Debian's 6.12 kernel under QEMU: the patched mtty seals and verifies its migration state (VFIO uAPI v2)",
+        run: kernel::step,
+    },
     Step { name: "doc", why: "documentation builds without warnings", run: doc },
     Step { name: "vectors", why: "spec/vectors are exactly what the generator makes", run: vectors },
     Step {
@@ -88,6 +94,7 @@ fn main() -> ExitCode {
         Some("bench") => status(bench::bench(&ctx, &args[1..])),
         Some("fuzz") => fuzz::command(&ctx, &args[1..]),
         Some("wasm") => status(wasm::build(&ctx)),
+        Some("kernel") => status(kernel::step(&ctx)),
         Some("libvirt") => status(libvirt::step(&ctx)),
         Some("vectors") => match args.get(1).map(String::as_str) {
             Some("--write") => status(cargo(
@@ -109,7 +116,7 @@ fn main() -> ExitCode {
         },
         _ => {
             eprintln!(
-                "usage: cargo xtask ci [--only a,b] [--skip a,b] [--list]\n       cargo xtask nostd\n       cargo xtask vectors [--write]\n       cargo xtask bench [--quick] [--out FILE]\n       cargo xtask fuzz corpus | smoke [SECS] | list\n       cargo xtask wasm"
+                "usage: cargo xtask ci [--only a,b] [--skip a,b] [--list]\n       cargo xtask nostd\n       cargo xtask vectors [--write]\n       cargo xtask bench [--quick] [--out FILE]\n       cargo xtask fuzz corpus | smoke [SECS] | list\n       cargo xtask wasm\n       cargo xtask kernel"
             );
             ExitCode::from(2)
         }
