@@ -412,6 +412,12 @@ fn dispatch(command: Command, sink: report::Sink) -> Result<Exit> {
 }
 
 fn keygen(out: &Path, force: bool, sink: report::Sink) -> Result<Exit> {
+    if files::is_stdout(Some(out)) {
+        // `-` means stdout everywhere, and a secret key never goes there.
+        return Err(Failure::usage(
+            "keygen --out takes a file name: the secret key is never written to stdout",
+        ));
+    }
     let g = keys::generate(out, force)?;
     if sink.json {
         sink.emit_json(&json!({

@@ -203,6 +203,11 @@ fn key_files_are_typed_and_a_public_key_cannot_seal() {
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert!(stderr(&o).contains("warning:"), "{}", stderr(&o));
 
+    // `-` is stdout, and a secret key never goes there.
+    let o = run_in(dir.path(), &["keygen", "--out", "-"]);
+    assert_eq!(code(&o), 2);
+    assert!(o.stdout.is_empty() && !dir.path().join("-").exists());
+
     // The old untyped form still seals, with a warning; an old public key does not.
     let secret_text = std::fs::read_to_string(&key).unwrap();
     let old = dir.path().join("old");
