@@ -68,6 +68,9 @@ pub fn policy_failure(path: &Path, e: &PolicyFileError) -> Failure {
         PolicyFileError::Key { index, error } => {
             Failure::verifier(error, Some(&format!("{}: trusted[{index}]", path.display())))
         }
+        PolicyFileError::Invalid { field, error } => {
+            Failure::verifier(error, Some(&format!("{}: {field}", path.display())))
+        }
     }
 }
 

@@ -290,12 +290,19 @@ pub(super) fn add(set: &mut VectorSet, f: &Fixtures) {
         set.simple("cbor", "cbor", "cbor", name, hex::decode(hex_text).unwrap_or_default(), expect, d);
     }
 
-    // A policy whose session no header can carry: refused when loaded.
-    // Not an index entry (the harnesses load policy vectors as trust-store
-    // refusals); tests/precedence.rs loads it.
+    // A policy whose session no header can carry: refused when loaded
+    // (spec §7.5), with the session nonce's own length code.
     let short = PolicyFile { session: Some(hex::encode([7u8; 15])), ..PolicyFile::default() };
     let text = serde_json::to_string_pretty(&short).unwrap_or_default() + "\n";
-    set.file("policies/session-too-short.json", text.into_bytes());
+    set.simple(
+        "policy",
+        "policies",
+        "json",
+        "session-too-short",
+        text.into_bytes(),
+        err(206, "invalid-field-length"),
+        "a policy session nonce of 15 bytes, outside 16-64: refused when the policy is loaded, never applied",
+    );
 }
 
 /// `[0, {1: 1, 2: vendor, 3: "vfio-pci", 4: "mtty-2", 5: [1, 0], 6: [],
