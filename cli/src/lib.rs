@@ -13,6 +13,7 @@ pub mod files;
 pub mod header_file;
 pub mod inspect;
 pub mod keys;
+pub mod libvirt;
 pub mod report;
 pub mod seal;
 pub mod sysfs;
@@ -232,6 +233,9 @@ sides would use. Exit 0 when compatible, 13 when not.")]
         #[arg(long)]
         source: bool,
     },
+    /// libvirt: annotate a domain with its device descriptors (source), check them in the qemu hook (destination).
+    #[command(subcommand)]
+    Libvirt(libvirt::LibvirtCommand),
 }
 
 /// Descriptor output formats.
@@ -322,6 +326,7 @@ fn dispatch(command: Command, json_out: bool) -> Result<Exit> {
             let overrides = sysfs::Overrides { vendor, versions, codecs, features, source };
             descriptor(from_json, from_cbor, sysfs, out, format, &overrides, json_out)
         }
+        Command::Libvirt(command) => libvirt::run(command, json_out),
     }
 }
 

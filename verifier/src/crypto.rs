@@ -5,6 +5,13 @@
 
 use migseal_format::envelope::{CHUNK_PREFIX_LEN, Digest, SIGNATURE_LEN};
 
+/// Length of an Ed25519 public key (and of a secret seed).
+pub const PUBLIC_KEY_LEN: usize = 32;
+/// An Ed25519 public key, as bytes.
+pub type PublicKey = [u8; PUBLIC_KEY_LEN];
+/// Length of each half of a signature (R, then S) and of a scalar.
+const SCALAR_LEN: usize = 32;
+
 /// An incremental SHA-256.
 pub trait Sha256 {
     /// Absorbs `data`.
@@ -46,7 +53,7 @@ pub trait Crypto {
     ///
     /// [`CryptoFailure::InvalidPublicKey`] for bytes that are not a point,
     /// [`CryptoFailure::WeakKey`] for a point of small order.
-    fn prepare_public_key(&self, public_key: &[u8; 32]) -> Result<Self::PreparedKey, CryptoFailure>;
+    fn prepare_public_key(&self, public_key: &PublicKey) -> Result<Self::PreparedKey, CryptoFailure>;
 
     /// Verifies `signature` over `message` under strict rules: canonical
     /// encodings, no small-order R or public key (RFC 8032 §5.1.7 with the
@@ -87,7 +94,7 @@ pub trait Crypto {
 /// As [`Crypto::prepare_public_key`] and [`Crypto::verify_strict`].
 pub fn verify_with_public_key<C: Crypto>(
     crypto: &C,
-    public_key: &[u8; 32],
+    public_key: &PublicKey,
     message: &[u8],
     signature: &[u8; SIGNATURE_LEN],
 ) -> Result<(), CryptoFailure> {
@@ -96,7 +103,7 @@ pub fn verify_with_public_key<C: Crypto>(
 }
 
 /// The Ed25519 group order L, little-endian.
-const GROUP_ORDER: [u8; 32] = [
+const GROUP_ORDER: [u8; SCALAR_LEN] = [
     0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
 ];
@@ -107,7 +114,8 @@ const GROUP_ORDER: [u8; 32] = [
 /// code even by a provider that would accept it.
 #[must_use]
 pub fn signature_s_is_canonical(signature: &[u8; SIGNATURE_LEN]) -> bool {
-    let Some(s) = signature.get(32..) else { return false };
+    // R is the first half, S the second.
+    let Some(s) = signature.get(SCALAR_LEN..) else { return false };
     // Compare as little-endian numbers: most significant byte last.
     for (a, l) in s.iter().rev().zip(GROUP_ORDER.iter().rev()) {
         if a != l {

@@ -4,7 +4,7 @@
 
 use migseal_format::envelope::{DIGEST_LEN, Digest, SIGNATURE_LEN};
 
-use crate::crypto::{Crypto, CryptoFailure, Sha256};
+use crate::crypto::{Crypto, CryptoFailure, PublicKey, Sha256};
 
 /// The default provider.
 #[derive(Clone, Copy, Debug, Default)]
@@ -40,7 +40,7 @@ impl Crypto for Dalek {
         DalekSha256::default()
     }
 
-    fn prepare_public_key(&self, public_key: &[u8; 32]) -> Result<DalekKey, CryptoFailure> {
+    fn prepare_public_key(&self, public_key: &PublicKey) -> Result<DalekKey, CryptoFailure> {
         let key = ed25519_dalek::VerifyingKey::from_bytes(public_key)
             .map_err(|_| CryptoFailure::InvalidPublicKey)?;
         if key.is_weak() { Err(CryptoFailure::WeakKey) } else { Ok(DalekKey(key)) }

@@ -19,7 +19,7 @@
 
 use migseal_format::cbor::{len_u64, skip_item};
 use migseal_format::envelope::{
-    ChunkHead, Header, HeaderRecord, KeyId, MAX_CHUNK_LEN, RecordType, SEAL_RECORD_LEN, Seal,
+    ChunkHead, Header, HeaderRecord, KEY_ID_LEN, KeyId, MAX_CHUNK_LEN, RecordType, SEAL_RECORD_LEN, Seal,
     peek_record_type,
 };
 
@@ -156,7 +156,7 @@ impl Walker {
             offset: 0,
             record_start: 0,
             header: HeaderRecord::new(),
-            key_id: [0; 32],
+            key_id: [0; KEY_ID_LEN],
             record: RecordBuf::EMPTY,
             next_seq: 0,
             total: 0,

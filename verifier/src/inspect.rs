@@ -19,6 +19,8 @@ use crate::policy::Limits;
 pub struct Facts {
     /// The header digest (spec §5.2), once the header record was read.
     pub header_digest: Option<Digest>,
+    /// The chain value after the last complete chunk (spec §5.3).
+    pub chain: Option<Digest>,
     /// Complete chunks.
     pub chunks: u64,
     /// Payload bytes in complete and partial chunks.
@@ -63,6 +65,7 @@ impl<C: Crypto> Inspector<C> {
             chunk: None,
             facts: Facts {
                 header_digest: None,
+                chain: None,
                 chunks: 0,
                 payload_len: 0,
                 chunk_sizes: None,
@@ -132,6 +135,7 @@ impl<C: Crypto> Inspector<C> {
     #[must_use]
     pub fn facts(&self) -> Facts {
         Facts {
+            chain: self.chain.map(|c| *c.value()),
             chunks: self.walker.chunk_count(),
             payload_len: self.walker.payload_len(),
             offset: self.walker.offset(),

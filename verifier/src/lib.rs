@@ -47,7 +47,10 @@ mod stream;
 mod trust;
 mod verdict;
 
-pub use crypto::{Crypto, CryptoFailure, Sha256, signature_s_is_canonical, verify_with_public_key};
+pub use crypto::{
+    Crypto, CryptoFailure, PUBLIC_KEY_LEN, PublicKey, Sha256, signature_s_is_canonical,
+    verify_with_public_key,
+};
 pub use dalek::{Dalek, DalekKey, DalekSha256};
 pub use error::{CodeInfo, Error, ErrorKind, Result};
 pub use framing::PayloadPiece;

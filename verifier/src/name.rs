@@ -64,12 +64,12 @@ impl From<migseal_format::Ident<'_>> for Name {
 /// `migseal keygen --show-id` prints for a public key, so a refused key can
 /// be found in a trust file.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct KeyIdHex(pub [u8; 32]);
+pub struct KeyIdHex(pub migseal_format::envelope::KeyId);
 
 impl KeyIdHex {
     /// The key id's display form.
     #[must_use]
-    pub const fn of(key_id: &[u8; 32]) -> Self {
+    pub const fn of(key_id: &migseal_format::envelope::KeyId) -> Self {
         Self(*key_id)
     }
 }

@@ -11,7 +11,7 @@
 use std::num::NonZeroUsize;
 use std::vec::Vec;
 
-use migseal_format::envelope::{Descriptor, Digest, Seal};
+use migseal_format::envelope::{DIGEST_LEN, Descriptor, Digest, Seal};
 
 use crate::chain::{DigestChain, chunk_digest};
 use crate::crypto::Crypto;
@@ -126,7 +126,7 @@ fn walk<'i, 'p, C: Crypto>(
 /// contiguous runs of chunks (so each thread streams through memory).
 fn chunk_digests<C: Crypto + Sync>(crypto: &C, chunks: &[&[u8]], threads: NonZeroUsize) -> Vec<Digest> {
     let digest = |seq: usize, data: &[u8]| chunk_digest(crypto, u64::try_from(seq).unwrap_or(u64::MAX), data);
-    let mut out = std::vec![[0u8; 32]; chunks.len()];
+    let mut out = std::vec![[0u8; DIGEST_LEN]; chunks.len()];
     if threads.get() == 1 || chunks.len() < 2 {
         for (seq, (data, slot)) in chunks.iter().zip(out.iter_mut()).enumerate() {
             *slot = digest(seq, data);

@@ -7,7 +7,7 @@
 use migseal_format::envelope::{Header, KeyId, MAX_CHUNK_LEN, MAX_HEADER_LEN, MAX_NONCE_LEN, SessionNonce};
 use migseal_format::{Ident, IdentBuf, Subject, SubjectBuf};
 
-use crate::crypto::Crypto;
+use crate::crypto::{Crypto, PublicKey};
 use crate::dalek::Dalek;
 use crate::error::{Error, ErrorKind, Result};
 use crate::name::{KeyIdHex, Name};
@@ -133,7 +133,7 @@ impl<C: Crypto> Policy<C> {
     pub fn trust_key(
         &mut self,
         crypto: &C,
-        public_key: [u8; 32],
+        public_key: PublicKey,
         vendor: Ident<'_>,
         device_types: &[Ident<'_>],
     ) -> Result<KeyId> {

@@ -4,12 +4,12 @@ use ed25519_dalek::Signer;
 use migseal_format::envelope::{DOMAIN_KEY_ID, KeyId, SIGNATURE_LEN};
 use zeroize::ZeroizeOnDrop;
 
-use crate::crypto::Crypto;
+use crate::crypto::{Crypto, PUBLIC_KEY_LEN, PublicKey};
 
 /// The key id of an Ed25519 public key: `SHA-256("migseal/v1/key-id\0" ||
 /// public key)` (spec §5.5).
 #[must_use]
-pub fn key_id<C: Crypto>(crypto: &C, public_key: &[u8; 32]) -> KeyId {
+pub fn key_id<C: Crypto>(crypto: &C, public_key: &PublicKey) -> KeyId {
     crypto.digest(&[DOMAIN_KEY_ID, public_key])
 }
 
@@ -26,13 +26,13 @@ impl SealingKey {
     /// its copy of the seed (for example by holding it in
     /// `zeroize::Zeroizing`).
     #[must_use]
-    pub fn from_seed(seed: &[u8; 32]) -> Self {
+    pub fn from_seed(seed: &[u8; PUBLIC_KEY_LEN]) -> Self {
         Self { inner: ed25519_dalek::SigningKey::from_bytes(seed) }
     }
 
     /// The matching public key.
     #[must_use]
-    pub fn public_key(&self) -> [u8; 32] {
+    pub fn public_key(&self) -> PublicKey {
         self.inner.verifying_key().to_bytes()
     }
 

@@ -7,7 +7,7 @@
 use migseal_format::envelope::KeyId;
 use migseal_format::{Ident, IdentBuf};
 
-use crate::crypto::{Crypto, CryptoFailure};
+use crate::crypto::{Crypto, CryptoFailure, PublicKey};
 use crate::error::{Error, ErrorKind, Result};
 use crate::sealing_key::key_id;
 
@@ -22,7 +22,7 @@ pub const MAX_REVOKED: usize = 32;
 /// of its device types.
 #[derive(Clone)]
 pub struct TrustedKey<C: Crypto> {
-    public_key: [u8; 32],
+    public_key: PublicKey,
     key_id: KeyId,
     prepared: C::PreparedKey,
     vendor: IdentBuf,
@@ -44,7 +44,7 @@ impl<C: Crypto> core::fmt::Debug for TrustedKey<C> {
 impl<C: Crypto> TrustedKey<C> {
     /// The public key.
     #[must_use]
-    pub const fn public_key(&self) -> &[u8; 32] {
+    pub const fn public_key(&self) -> &PublicKey {
         &self.public_key
     }
 
@@ -113,7 +113,7 @@ impl<C: Crypto> TrustStore<C> {
     pub fn trust(
         &mut self,
         crypto: &C,
-        public_key: [u8; 32],
+        public_key: PublicKey,
         vendor: Ident<'_>,
         device_types: &[Ident<'_>],
     ) -> Result<KeyId> {

@@ -3,22 +3,11 @@
 //! size are enough (`file.slice(0, 4096)` in a browser).
 
 use migseal::descriptor_json::DescriptorJson;
-use migseal_format::cbor::{len_u64, skip_item};
-use migseal_format::envelope::{
-    DOMAIN_HEADER, Descriptor, Header, MAX_HEADER_LEN, RecordType, peek_record_type,
-};
-use migseal_verifier::{Crypto, Dalek, ErrorKind};
+use migseal_format::envelope::Descriptor;
+use migseal_verifier::Inspector;
 use serde_json::{Value, json};
 
 use crate::error::{Failure, Input};
-
-fn refused(kind: ErrorKind, at: u64) -> Failure {
-    Failure::verifier(Input::Image, &migseal_verifier::Error::new(kind, at), None)
-}
-
-fn format_refusal(e: migseal_format::Error) -> Failure {
-    Failure::verifier(Input::Image, &migseal_verifier::Error::from(e), None)
-}
 
 /// Decodes the header record at the start of `bytes` (the whole image or
 /// any prefix that holds the header) without trusting it: no policy, no
@@ -26,37 +15,29 @@ fn format_refusal(e: migseal_format::Error) -> Failure {
 ///
 /// # Errors
 ///
-/// The structural refusal the verifier would give for the same header:
-/// not a header record (300, or a format code), cut off (306), over the
-/// format's 4096-byte bound (302), or a header field error.
+/// The structural refusal the verifier would give for the same header
+/// (the verifier's own framing walk): not a header record (300, or a
+/// format code), cut off (306), over the format's 4096-byte bound (302),
+/// or a header field error.
 pub fn inspect(bytes: &[u8]) -> Result<Value, Failure> {
-    let window = bytes.get(..MAX_HEADER_LEN.min(bytes.len())).unwrap_or(&[]);
-    let incomplete = || refused(ErrorKind::Incomplete { state: "inside its header record" }, 0);
-    match peek_record_type(window, 0) {
-        Ok(RecordType::Header) => {}
-        Ok(other) => {
-            let found = if other == RecordType::Chunk { "chunk" } else { "seal" };
-            return Err(refused(ErrorKind::RecordOrder { expected: "a header record", found }, 0));
-        }
-        Err(e) if e.is_truncated() => return Err(incomplete()),
-        Err(e) => return Err(format_refusal(e)),
-    }
-    let len = match skip_item(window, 0, &[]) {
-        Ok(len) => len,
-        Err(e) if e.is_truncated() && window.len() >= MAX_HEADER_LEN => {
-            return Err(refused(ErrorKind::HeaderTooLarge { limit: len_u64(MAX_HEADER_LEN) }, 0));
-        }
-        Err(e) if e.is_truncated() => return Err(incomplete()),
-        Err(e) => return Err(format_refusal(e)),
+    let mut inspector = Inspector::default();
+    // Only the header matters here: what follows it may be any prefix of
+    // the rest of the image.
+    let fed = inspector.feed(bytes);
+    let refused = |e: migseal_verifier::Error| Failure::verifier(Input::Image, &e, None);
+    let Some((header, record)) = inspector.header() else {
+        fed.map_err(refused)?;
+        return Err(inspector
+            .end_of_stream()
+            .err()
+            .map_or_else(|| Failure::invalid(Input::Image, "no header record was found"), refused));
     };
-    let record = window.get(..len).unwrap_or(&[]);
-    let header = Header::decode_record(record, 0).map_err(format_refusal)?;
     Ok(json!({
         "verdict": "unverified",
         "warning": "what the image says about itself: nothing here is authenticated until verify() succeeds",
         "header": migseal::report_json::header_json(&header),
-        "header_len": len,
-        "digests": { "header": hex::encode(Dalek.digest(&[DOMAIN_HEADER, record])) },
+        "header_len": record.len(),
+        "digests": { "header": inspector.facts().header_digest.map(hex::encode) },
         // What the verifier hands the compatibility check at restore time:
         // give it to checkCompat() to list every reason, not just the first.
         "source_descriptor": DescriptorJson::from_descriptor(&Descriptor::from_header(&header)),

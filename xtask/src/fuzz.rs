@@ -24,7 +24,7 @@ use crate::{Ctx, output, run, status};
 
 /// The cargo-fuzz release CI installs; bump deliberately.
 const CARGO_FUZZ_VERSION: &str = "0.13.1";
-/// Seconds each target runs in CI: eleven targets, two at a time, keep
+/// Seconds each target runs in CI: twelve targets, two at a time, keep
 /// the run part near 90 s and the whole step near five minutes on a fresh
 /// two-core machine (cargo-fuzz install and the ASan build included).
 const SMOKE_SECS: u64 = 15;

@@ -5,6 +5,7 @@
 
 mod bench;
 mod fuzz;
+mod libvirt;
 mod probe;
 mod wasm;
 
@@ -38,6 +39,11 @@ const STEPS: &[Step] = &[
     Step { name: "fmt", why: "one formatting", run: fmt },
     Step { name: "clippy", why: "lints, including the no-panic restriction lints", run: clippy },
     Step { name: "test", why: "unit, integration, property and doc tests", run: test },
+    Step {
+        name: "libvirt",
+        why: "migseal libvirt annotate/hook with Debian's libvirt tools: domain schema, virsh metadata, the qemu hook",
+        run: libvirt::step,
+    },
     Step {
         name: "nostd",
         why: "kernel-side builds: x86_64-unknown-none (+ build-std, kernel flags), thumbv7em",
@@ -82,6 +88,7 @@ fn main() -> ExitCode {
         Some("bench") => status(bench::bench(&ctx, &args[1..])),
         Some("fuzz") => fuzz::command(&ctx, &args[1..]),
         Some("wasm") => status(wasm::build(&ctx)),
+        Some("libvirt") => status(libvirt::step(&ctx)),
         Some("vectors") => match args.get(1).map(String::as_str) {
             Some("--write") => status(cargo(
                 &ctx,

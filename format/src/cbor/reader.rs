@@ -222,6 +222,30 @@ impl<'a> Reader<'a> {
         self.take_content(len, max_len, at)
     }
 
+    /// Reads a byte string of `min_len` to `max_len` bytes, borrowed from
+    /// the input. Its declared length is judged at its head, before any
+    /// content byte is needed (spec §8.6): above `max_len`
+    /// [`ErrorCode::LengthOverLimit`], below `min_len`
+    /// [`ErrorCode::InvalidFieldLength`], both at the head's offset.
+    ///
+    /// # Errors
+    ///
+    /// As [`Reader::read_bytes`], plus [`ErrorCode::InvalidFieldLength`].
+    pub fn read_bytes_in(&mut self, min_len: u64, max_len: u64) -> Result<&'a [u8]> {
+        let at = self.offset();
+        let len = self.expect("byte string", |h| match h {
+            Head::Bytes(n) => Some(n),
+            _ => None,
+        })?;
+        if len < min_len && len <= max_len {
+            return self.fail(
+                Error::new(ErrorCode::InvalidFieldLength, at)
+                    .with_detail(Detail::Limit { limit: min_len, found: len }),
+            );
+        }
+        self.take_content(len, max_len, at)
+    }
+
     /// Reads a UTF-8 text string of at most `max_len` bytes.
     ///
     /// # Errors

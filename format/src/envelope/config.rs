@@ -39,7 +39,7 @@ impl<'a> ShellConfig<'a> {
         r.read_array_exact(2, ErrorCode::RecordShape)?;
         let kind = read_ident(r)?;
         let data_at = r.offset();
-        let data = r.read_bytes(len_u64(MAX_CONFIG_LEN))?;
+        let data = r.read_bytes_in(1, len_u64(MAX_CONFIG_LEN))?;
         Self::new(kind, data).map_err(|e| e.shifted(data_at))
     }
 

@@ -6,7 +6,10 @@ use super::config::ShellConfig;
 use super::header::{DeviceIdentity, Header};
 use super::lists::{IdentList, VersionRanges};
 use super::version::VersionRange;
-use super::{FORMAT_VERSION, MAX_CODECS, MAX_FEATURES, MAX_VERSION_RANGES, descriptor_key as key};
+use super::{
+    FORMAT_VERSION, MAX_CODECS, MAX_FEATURES, MAX_VERSION_RANGES, descriptor_key as key, first_missing,
+    key_bit,
+};
 use crate::cbor::{Encoder, MapKeys, Reader, Sink};
 use crate::error::{Detail, Error, ErrorCode, Result};
 use crate::ident::read_ident;
@@ -84,14 +87,21 @@ impl<'a> Descriptor<'a> {
         let mut keys = MapKeys::new();
         let (mut vendor, mut device_api, mut device_type) = (None, None, None);
         let (mut versions, mut features, mut config, mut codecs, mut role) = (None, None, None, None, None);
-        let mut format_seen = false;
+        let mut seen = 0u64;
+        let missing = |k: u64| {
+            Error::new(ErrorCode::MissingField, map_at).with_detail(Detail::Key(k)).in_field(field_name(k))
+        };
         for _ in 0..pairs {
             let key_at = r.offset();
-            match keys.next(r).map_err(|e| e.in_field("descriptor key"))? {
+            let k = keys.next(r).map_err(|e| e.in_field("descriptor key"))?;
+            if let Some(m) = first_missing(REQUIRED_KEYS, seen, k) {
+                return Err(missing(m));
+            }
+            seen |= key_bit(k);
+            match k {
                 key::FORMAT_VERSION => {
                     r.read_int_eq(FORMAT_VERSION, ErrorCode::UnsupportedFormatVersion)
                         .map_err(|e| e.in_field("descriptor.format-version"))?;
-                    format_seen = true;
                 }
                 key::VENDOR => vendor = Some(read_ident(r).map_err(|e| e.in_field("descriptor.vendor"))?),
                 key::DEVICE_API => {
@@ -144,24 +154,21 @@ impl<'a> Descriptor<'a> {
                 }
             }
         }
-        let missing = |k: u64, name: &'static str| {
-            Error::new(ErrorCode::MissingField, map_at).with_detail(Detail::Key(k)).in_field(name)
-        };
-        if !format_seen {
-            return Err(missing(key::FORMAT_VERSION, "descriptor.format-version"));
+        // Missing keys: the lowest first (the map has ended).
+        if let Some(m) = first_missing(REQUIRED_KEYS, seen, u64::MAX) {
+            return Err(missing(m));
         }
         Ok(Self {
-            role: role.ok_or_else(|| missing(key::ROLE, "descriptor.role"))?,
+            role: role.ok_or_else(|| missing(key::ROLE))?,
             identity: DeviceIdentity {
-                vendor: vendor.ok_or_else(|| missing(key::VENDOR, "descriptor.vendor"))?,
-                device_api: device_api.ok_or_else(|| missing(key::DEVICE_API, "descriptor.device-api"))?,
-                device_type: device_type
-                    .ok_or_else(|| missing(key::DEVICE_TYPE, "descriptor.device-type"))?,
+                vendor: vendor.ok_or_else(|| missing(key::VENDOR))?,
+                device_api: device_api.ok_or_else(|| missing(key::DEVICE_API))?,
+                device_type: device_type.ok_or_else(|| missing(key::DEVICE_TYPE))?,
             },
-            versions: versions.ok_or_else(|| missing(key::VERSIONS, "descriptor.versions"))?,
-            features: features.ok_or_else(|| missing(key::FEATURES, "descriptor.features"))?,
+            versions: versions.ok_or_else(|| missing(key::VERSIONS))?,
+            features: features.ok_or_else(|| missing(key::FEATURES))?,
             config,
-            codecs: codecs.ok_or_else(|| missing(key::CODECS, "descriptor.codecs"))?,
+            codecs: codecs.ok_or_else(|| missing(key::CODECS))?,
         })
     }
 
@@ -192,5 +199,29 @@ impl<'a> Descriptor<'a> {
         self.codecs.encode(e)?;
         e.uint(key::ROLE)?.uint(self.role.number())?;
         Ok(())
+    }
+}
+/// The descriptor's REQUIRED keys, as a set of [`key_bit`]s.
+const REQUIRED_KEYS: u64 = (1 << key::FORMAT_VERSION)
+    | (1 << key::VENDOR)
+    | (1 << key::DEVICE_API)
+    | (1 << key::DEVICE_TYPE)
+    | (1 << key::VERSIONS)
+    | (1 << key::FEATURES)
+    | (1 << key::CODECS)
+    | (1 << key::ROLE);
+
+/// The field a descriptor key names, for errors.
+const fn field_name(k: u64) -> &'static str {
+    match k {
+        key::FORMAT_VERSION => "descriptor.format-version",
+        key::VENDOR => "descriptor.vendor",
+        key::DEVICE_API => "descriptor.device-api",
+        key::DEVICE_TYPE => "descriptor.device-type",
+        key::VERSIONS => "descriptor.versions",
+        key::FEATURES => "descriptor.features",
+        key::CODECS => "descriptor.codecs",
+        key::ROLE => "descriptor.role",
+        _ => "descriptor",
     }
 }

@@ -5,7 +5,8 @@ use super::config::ShellConfig;
 use super::lists::IdentList;
 use super::version::StateVersion;
 use super::{
-    FORMAT_VERSION, KEY_ID_LEN, MAX_FEATURES, MAX_NONCE_LEN, MIN_NONCE_LEN, RecordType, header_key as key,
+    FORMAT_VERSION, KEY_ID_LEN, MAX_FEATURES, MAX_NONCE_LEN, MIN_NONCE_LEN, RecordType, first_missing,
+    header_key as key, key_bit,
 };
 use crate::cbor::{Encoder, MapKeys, Reader, Sink, len_u64};
 use crate::error::{Detail, Error, ErrorCode, Result};
@@ -141,10 +142,18 @@ impl<'a> Header<'a> {
         let mut subject = None;
         let mut key_id = None;
         let mut format_seen = false;
+        let mut seen = 0u64;
+        let missing = |k: u64| {
+            Error::new(ErrorCode::MissingField, map_at).with_detail(Detail::Key(k)).in_field(field_name(k))
+        };
 
         for _ in 0..pairs {
             let key_at = r.offset();
             let k = keys.next(r).map_err(|e| e.in_field("header key"))?;
+            if let Some(m) = first_missing(REQUIRED_KEYS, seen, k) {
+                return Err(missing(m));
+            }
+            seen |= key_bit(k);
             match k {
                 key::FORMAT_VERSION => {
                     r.read_int_eq(FORMAT_VERSION, ErrorCode::UnsupportedFormatVersion)
@@ -176,8 +185,9 @@ impl<'a> Header<'a> {
                 }
                 key::SESSION => {
                     let at = r.offset();
-                    let bytes =
-                        r.read_bytes(len_u64(MAX_NONCE_LEN)).map_err(|e| e.in_field("header.session"))?;
+                    let bytes = r
+                        .read_bytes_in(len_u64(MIN_NONCE_LEN), len_u64(MAX_NONCE_LEN))
+                        .map_err(|e| e.in_field("header.session"))?;
                     session =
                         Some(SessionNonce::new(bytes).map_err(|e| e.shifted(at).in_field("header.session"))?);
                 }
@@ -191,28 +201,27 @@ impl<'a> Header<'a> {
             }
         }
 
-        let missing = |k: u64, name: &'static str| {
-            Error::new(ErrorCode::MissingField, map_at).with_detail(Detail::Key(k)).in_field(name)
-        };
+        // Missing keys: the lowest first (the map has ended).
+        if let Some(m) = first_missing(REQUIRED_KEYS, seen, u64::MAX) {
+            return Err(missing(m));
+        }
         if !format_seen {
-            return Err(missing(key::FORMAT_VERSION, "header.format-version"));
+            return Err(missing(key::FORMAT_VERSION));
         }
         Ok(Self {
             identity: DeviceIdentity {
-                vendor: vendor.ok_or_else(|| missing(key::VENDOR, "header.vendor"))?,
-                device_api: device_api.ok_or_else(|| missing(key::DEVICE_API, "header.device-api"))?,
-                device_type: device_type.ok_or_else(|| missing(key::DEVICE_TYPE, "header.device-type"))?,
+                vendor: vendor.ok_or_else(|| missing(key::VENDOR))?,
+                device_api: device_api.ok_or_else(|| missing(key::DEVICE_API))?,
+                device_type: device_type.ok_or_else(|| missing(key::DEVICE_TYPE))?,
             },
-            state_version: state_version
-                .ok_or_else(|| missing(key::STATE_VERSION, "header.state-version"))?,
-            features: features.ok_or_else(|| missing(key::FEATURES, "header.features"))?,
+            state_version: state_version.ok_or_else(|| missing(key::STATE_VERSION))?,
+            features: features.ok_or_else(|| missing(key::FEATURES))?,
             config,
-            codec: codec.ok_or_else(|| missing(key::CODEC, "header.codec"))?,
-            security_version: security_version
-                .ok_or_else(|| missing(key::SECURITY_VERSION, "header.security-version"))?,
+            codec: codec.ok_or_else(|| missing(key::CODEC))?,
+            security_version: security_version.ok_or_else(|| missing(key::SECURITY_VERSION))?,
             session,
             subject,
-            key_id: key_id.ok_or_else(|| missing(key::KEY_ID, "header.key-id"))?,
+            key_id: key_id.ok_or_else(|| missing(key::KEY_ID))?,
         })
     }
 
@@ -252,9 +261,36 @@ impl<'a> Header<'a> {
     }
 }
 
+/// The header's REQUIRED keys, as a set of [`key_bit`]s.
+const REQUIRED_KEYS: u64 = (1 << key::FORMAT_VERSION)
+    | (1 << key::VENDOR)
+    | (1 << key::DEVICE_API)
+    | (1 << key::DEVICE_TYPE)
+    | (1 << key::STATE_VERSION)
+    | (1 << key::FEATURES)
+    | (1 << key::CODEC)
+    | (1 << key::SECURITY_VERSION)
+    | (1 << key::KEY_ID);
+
+/// The field a header key names, for errors.
+const fn field_name(k: u64) -> &'static str {
+    match k {
+        key::FORMAT_VERSION => "header.format-version",
+        key::VENDOR => "header.vendor",
+        key::DEVICE_API => "header.device-api",
+        key::DEVICE_TYPE => "header.device-type",
+        key::STATE_VERSION => "header.state-version",
+        key::FEATURES => "header.features",
+        key::CODEC => "header.codec",
+        key::SECURITY_VERSION => "header.security-version",
+        key::KEY_ID => "header.key-id",
+        _ => "header",
+    }
+}
+
 pub(crate) fn read_key_id(r: &mut Reader<'_>) -> Result<KeyId> {
     let at = r.offset();
-    let bytes = r.read_bytes(len_u64(KEY_ID_LEN))?;
+    let bytes = r.read_bytes_in(len_u64(KEY_ID_LEN), len_u64(KEY_ID_LEN))?;
     KeyId::try_from(bytes).map_err(|_| {
         Error::new(ErrorCode::InvalidFieldLength, at)
             .with_detail(Detail::Value { expected: len_u64(KEY_ID_LEN), found: len_u64(bytes.len()) })

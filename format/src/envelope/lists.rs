@@ -210,15 +210,19 @@ impl<'a> VersionRanges<'a> {
     /// # Errors
     ///
     /// [`ErrorCode::ListNotSorted`] for overlapping or unsorted ranges,
-    /// [`ErrorCode::LengthOverLimit`] for an empty or too long list.
+    /// [`ErrorCode::InvalidDescriptor`] for an empty list, [`ErrorCode::LengthOverLimit`] for a too long one.
     pub fn from_slice(items: &'a [VersionRange], max: usize) -> Result<Self> {
-        if items.is_empty() || items.len() > max {
+        if items.is_empty() {
+            return Err(Error::new(ErrorCode::InvalidDescriptor, 0)
+                .with_detail(Detail::Value { expected: 1, found: 0 }));
+        }
+        if items.len() > max {
             return Err(Error::new(ErrorCode::LengthOverLimit, 0)
                 .with_detail(Detail::Limit { limit: len_u64(max), found: len_u64(items.len()) }));
         }
         let mut prev = None;
         for (i, r) in items.iter().enumerate() {
-            check_follows(prev, *r, len_u64(i))?;
+            check_follows(prev, r.min, len_u64(i))?;
             prev = Some(*r);
         }
         Ok(Self { repr: Repr::Slice(items) })
@@ -227,17 +231,16 @@ impl<'a> VersionRanges<'a> {
     pub(crate) fn decode(r: &mut Reader<'a>, max: u64) -> Result<Self> {
         let at = r.offset();
         let count = r.read_array(max)?;
+        // Below the list's minimum of one range: the descriptor's own code,
+        // as for an empty codec list (spec §6.1), decided at the head.
         if count == 0 {
-            return Err(Error::new(ErrorCode::LengthOverLimit, at)
-                .with_detail(Detail::Limit { limit: max, found: 0 }));
+            return Err(Error::new(ErrorCode::InvalidDescriptor, at)
+                .with_detail(Detail::Value { expected: 1, found: 0 }));
         }
         let start = r.position();
         let mut prev = None;
         for _ in 0..count {
-            let at = r.offset();
-            let range = VersionRange::decode(r)?;
-            check_follows(prev, range, at)?;
-            prev = Some(range);
+            prev = Some(VersionRange::decode_after(r, prev)?);
         }
         let items = r.consumed_since(start);
         let len = usize::try_from(count).unwrap_or(usize::MAX);
@@ -312,7 +315,7 @@ impl Iterator for RangeIter<'_> {
 
     fn next(&mut self) -> Option<VersionRange> {
         match self {
-            RangeIter::Encoded(r) if !r.at_end() => VersionRange::decode(r).ok(),
+            RangeIter::Encoded(r) if !r.at_end() => VersionRange::decode_after(r, None).ok(),
             RangeIter::Encoded(_) => None,
             RangeIter::Slice(it) => it.next().copied(),
             RangeIter::One(r) => r.take(),

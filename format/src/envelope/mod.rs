@@ -51,6 +51,21 @@ pub const MAX_HEADER_LEN: usize = 4096;
 /// Largest chunk payload the format allows (1 GiB); policies default lower.
 pub const MAX_CHUNK_LEN: u64 = 1 << 30;
 
+/// The bit of map key `key` in a set of keys 0–63 (none for larger keys).
+pub(crate) fn key_bit(key: u64) -> u64 {
+    u32::try_from(key).ok().and_then(|k| 1u64.checked_shl(k)).unwrap_or(0)
+}
+
+/// The lowest key of `required` below `below` that is not in `seen` (both
+/// bit sets of [`key_bit`]). Keys arrive in increasing order, so a REQUIRED
+/// key is missing as soon as a greater key is read, or when its map ends
+/// (`below` = `u64::MAX`): spec §8.6.
+pub(crate) fn first_missing(required: u64, seen: u64, below: u64) -> Option<u64> {
+    let under = key_bit(below).wrapping_sub(1);
+    let missing = required & !seen & under;
+    (missing != 0).then(|| u64::from(missing.trailing_zeros()))
+}
+
 /// Map keys of the header (spec §4.2).
 pub mod header_key {
     /// Format version (uint, 1).

@@ -53,13 +53,14 @@ pub fn peek_record_type(bytes: &[u8], base: u64) -> Result<RecordType> {
             .with_detail(Detail::Type { expected: "record array", found: head.kind() })
             .in_field("record"));
     };
-    // An empty array is a complete record without a type number: the byte
-    // after it belongs to the next record, and reading it would make the
-    // answer depend on how the stream was fragmented (found by fuzzing,
-    // fuzz/README.md).
-    if arity == 0 {
+    // An array of a length no record type has is refused at its head,
+    // before the type (spec §8.6: the first deviation decides). For an
+    // empty array this is also the only fragment-independent answer: it is
+    // a complete record without a type number, and the byte after it
+    // belongs to the next record (found by fuzzing, fuzz/README.md).
+    if arity != RecordType::Header.arity() && arity != RecordType::Chunk.arity() {
         return Err(Error::new(ErrorCode::RecordShape, base)
-            .with_detail(Detail::Value { expected: RecordType::Header.arity(), found: 0 })
+            .with_detail(Detail::Value { expected: RecordType::Header.arity(), found: arity })
             .in_field("record"));
     }
     let rest = bytes.get(head_len..).unwrap_or(&[]);

@@ -8,7 +8,7 @@
 
 use super::digest::{DIGEST_LEN, Digest};
 use super::header::{KeyId, read_key_id};
-use super::{KEY_ID_LEN, RecordType};
+use super::{KEY_ID_LEN, RecordType, first_missing, key_bit};
 use crate::bytes::concat;
 use crate::cbor::{MapKeys, Reader, len_u64};
 use crate::error::{Detail, Error, ErrorCode, Result};
@@ -30,6 +30,8 @@ pub const SIGNATURE_LEN: usize = 64;
 const LABEL_ALG: u64 = 1;
 const LABEL_CONTENT_TYPE: u64 = 3;
 const LABEL_KID: u64 = 4;
+/// All three are required in the protected header.
+const REQUIRED_LABELS: u64 = (1 << LABEL_ALG) | (1 << LABEL_CONTENT_TYPE) | (1 << LABEL_KID);
 
 /// Encoded length of the protected header map
 /// `{1: -19, 3: CONTENT_TYPE, 4: h'<32-byte key id>'}`.
@@ -105,7 +107,11 @@ impl Seal {
         r.read_array_exact(4, ErrorCode::RecordShape).map_err(|e| e.in_field("seal"))?;
 
         let protected_at = r.offset();
-        let protected = r.read_bytes(len_u64(PROTECTED_LEN)).map_err(|e| e.in_field("seal.protected"))?;
+        // Exactly 80 bytes, judged at the head (111 above, 206 below): so no
+        // item inside can run past the byte string's end (spec §4.4).
+        let protected = r
+            .read_bytes_in(len_u64(PROTECTED_LEN), len_u64(PROTECTED_LEN))
+            .map_err(|e| e.in_field("seal.protected"))?;
         let content_at = r.offset().saturating_sub(len_u64(protected.len()));
         let key_id = decode_protected(protected, content_at).map_err(|e| e.in_field("seal.protected"))?;
         // The map is canonical and every value was checked, so the bytes are
@@ -122,10 +128,20 @@ impl Seal {
                 .in_field("seal.unprotected"));
         }
         let payload_at = r.offset();
-        r.read_null()
-            .map_err(|_| Error::new(ErrorCode::PayloadNotDetached, payload_at).in_field("seal.payload"))?;
+        // A well-formed item other than null is 214; a head refused by its
+        // own form keeps its code (104 for a float), and a truncated one
+        // stays truncated (spec §8.6).
+        r.read_null().map_err(|e| {
+            if e.code() == ErrorCode::UnexpectedType {
+                Error::new(ErrorCode::PayloadNotDetached, payload_at).in_field("seal.payload")
+            } else {
+                e.in_field("seal.payload")
+            }
+        })?;
         let sig_at = r.offset();
-        let sig = r.read_bytes(len_u64(SIGNATURE_LEN)).map_err(|e| e.in_field("seal.signature"))?;
+        let sig = r
+            .read_bytes_in(len_u64(SIGNATURE_LEN), len_u64(SIGNATURE_LEN))
+            .map_err(|e| e.in_field("seal.signature"))?;
         let signature = <[u8; SIGNATURE_LEN]>::try_from(sig).map_err(|_| {
             Error::new(ErrorCode::InvalidFieldLength, sig_at)
                 .with_detail(Detail::Value { expected: len_u64(SIGNATURE_LEN), found: len_u64(sig.len()) })
@@ -178,9 +194,16 @@ fn decode_protected(bytes: &[u8], base: u64) -> Result<KeyId> {
     let mut alg = false;
     let mut content_type = false;
     let mut key_id = None;
+    let mut seen = 0u64;
+    let missing = |k| Error::new(ErrorCode::BadProtectedHeader, map_at).with_detail(Detail::Key(k));
     for _ in 0..pairs {
         let key_at = r.offset();
-        match keys.next(&mut r)? {
+        let label = keys.next(&mut r)?;
+        if let Some(m) = first_missing(REQUIRED_LABELS, seen, label) {
+            return Err(missing(m));
+        }
+        seen |= key_bit(label);
+        match label {
             LABEL_ALG => {
                 r.read_int_eq(ALG_ED25519, ErrorCode::UnsupportedAlgorithm)?;
                 alg = true;
@@ -200,8 +223,12 @@ fn decode_protected(bytes: &[u8], base: u64) -> Result<KeyId> {
             }
         }
     }
+    // A missing label is known when the map ends, before the bytes after
+    // it are looked at (spec §8.6).
+    if let Some(m) = first_missing(REQUIRED_LABELS, seen, u64::MAX) {
+        return Err(missing(m));
+    }
     r.finish()?;
-    let missing = |k| Error::new(ErrorCode::BadProtectedHeader, map_at).with_detail(Detail::Key(k));
     if !alg {
         return Err(missing(LABEL_ALG));
     }

@@ -75,10 +75,15 @@ impl VersionRange {
         self.min <= v && v <= self.max
     }
 
-    pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self> {
+    /// Decodes a range that must follow `prev` (spec §6.1). Each check is
+    /// made as soon as the values it compares are read (spec §8.6): the
+    /// order against `prev` (207) once `min` is read, before `min ≤ max`
+    /// (208) once `max` is.
+    pub(crate) fn decode_after(r: &mut Reader<'_>, prev: Option<Self>) -> Result<Self> {
         let at = r.offset();
         r.read_array_exact(2, ErrorCode::RecordShape)?;
         let min = StateVersion::decode(r)?;
+        check_follows(prev, min, at)?;
         let max = StateVersion::decode(r)?;
         Self::new(min, max).map_err(|e| Error::new(e.code(), at))
     }
@@ -102,12 +107,12 @@ impl core::fmt::Display for VersionRange {
 
 /// Refuses a range that does not start above the previous one's end: the
 /// set has one encoding only when ranges are sorted and disjoint.
-pub(crate) fn check_follows(prev: Option<VersionRange>, next: VersionRange, at: u64) -> Result<()> {
+pub(crate) fn check_follows(prev: Option<VersionRange>, next_min: StateVersion, at: u64) -> Result<()> {
     match prev {
-        Some(p) if next.min <= p.max => {
+        Some(p) if next_min <= p.max => {
             Err(Error::new(ErrorCode::ListNotSorted, at).with_detail(Detail::Value {
                 expected: u64::from(p.max.major),
-                found: u64::from(next.min.major),
+                found: u64::from(next_min.major),
             }))
         }
         _ => Ok(()),

@@ -73,12 +73,9 @@ fn images(vectors: &Path, corpus: &mut Corpus) {
                     for (tag, sizes) in
                         [("whole", &[][..]), ("bytewise", &[1][..]), ("ragged", &[7, 13, 0, 3][..])]
                     {
-                        add(
-                            corpus,
-                            "stream_fragments",
-                            &format!("{name}-{tag}"),
-                            &stream::layout(sel, sizes, &bytes),
-                        );
+                        let input = stream::layout(sel, sizes, &bytes);
+                        add(corpus, "stream_fragments", &format!("{name}-{tag}"), &input);
+                        add(corpus, "inspect_equals_verify", &format!("{name}-{tag}"), &input);
                     }
                 } else {
                     eprintln!("note: {name}: no setup for {policy} with {device}; not a stream seed");

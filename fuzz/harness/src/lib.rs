@@ -17,6 +17,7 @@ pub mod cbor;
 pub mod codecs;
 pub mod compat;
 pub mod corpus;
+pub mod inspect;
 pub mod records;
 pub mod sealed;
 pub mod setups;
@@ -31,6 +32,7 @@ pub const TARGETS: &[(&str, &str)] = &[
     ("decode_seal", "seal record decoder: accepted seals re-encode to the same bytes"),
     ("decode_descriptor", "descriptor decoder: round trip, self-compatibility"),
     ("stream_fragments", "streaming verifier in fuzzer-chosen fragments = whole-image verdict"),
+    ("inspect_equals_verify", "inspection's first refusal is the streaming verifier's, for any bytes"),
     ("seal_then_mutate", "a sealed valid image verifies; any one mutation of it is refused"),
     ("compat_pairs", "compatibility check against an independent oracle"),
     ("codec_mtty", "mtty codec: decode → encode → decode is stable, byte-exact"),

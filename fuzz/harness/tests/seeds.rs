@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use arbitrary::{Arbitrary, Unstructured};
-use migseal_fuzz_harness::{TARGETS, cbor, codecs, compat, corpus, records, sealed, stream};
+use migseal_fuzz_harness::{TARGETS, cbor, codecs, compat, corpus, inspect, records, sealed, stream};
 
 fn run(target: &str, data: &[u8]) {
     match target {
@@ -15,6 +15,7 @@ fn run(target: &str, data: &[u8]) {
         "decode_seal" => records::check_seal(data),
         "decode_descriptor" => records::check_descriptor(data),
         "stream_fragments" => stream::check(data),
+        "inspect_equals_verify" => inspect::check(data),
         "seal_then_mutate" => {
             if let Ok(input) = sealed::SealInput::arbitrary(&mut Unstructured::new(data)) {
                 sealed::check(&input);
