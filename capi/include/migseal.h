@@ -742,6 +742,14 @@ const char *migseal_status_message(int32_t code);
 const char *migseal_status_name(int32_t code);
 
 /*
+ The errno a kernel driver returns for `code` (positive; the kernel
+ returns it negated), as specification §9 lists it: 0 for
+ `MIGSEAL_OK`, `EINVAL` for an unknown code. A driver needs no table of
+ its own: `return -migseal_status_errno(st);`.
+ */
+int32_t migseal_status_errno(int32_t code);
+
+/*
  Bytes of caller memory a verifier needs.
  */
 size_t migseal_verifier_size(void);

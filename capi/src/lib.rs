@@ -51,7 +51,7 @@ pub use policy::{
     migseal_policy_init, migseal_policy_min_security, migseal_policy_revoke, migseal_policy_set_limits,
     migseal_policy_set_session, migseal_policy_set_subject, migseal_policy_size,
 };
-pub use status::{migseal_status, migseal_status_message, migseal_status_name};
+pub use status::{migseal_status, migseal_status_errno, migseal_status_message, migseal_status_name};
 pub use verifier::{
     migseal_error, migseal_step, migseal_verdict, migseal_verifier, migseal_verifier_advance,
     migseal_verifier_align, migseal_verifier_drop, migseal_verifier_error, migseal_verifier_finish,

@@ -84,8 +84,8 @@ impl migseal_status {
         let code = i32::from(code);
         TABLE
             .iter()
-            .find(|(s, _, _)| s.code() == code)
-            .map_or(migseal_status::MIGSEAL_ABI_INTERNAL, |(s, _, _)| *s)
+            .find(|(s, ..)| s.code() == code)
+            .map_or(migseal_status::MIGSEAL_ABI_INTERNAL, |(s, ..)| *s)
     }
 
     /// The status of a verifier error.
@@ -104,23 +104,32 @@ impl migseal_status {
 /// Every status with its stable name and message, in numeric order (for
 /// tests).
 pub fn all() -> impl Iterator<Item = (migseal_status, &'static CStr, &'static CStr)> {
-    TABLE.iter().copied()
+    TABLE.iter().map(|(s, n, m, _)| (*s, *n, *m))
 }
 
-fn lookup(code: i32) -> Option<(&'static CStr, &'static CStr)> {
-    TABLE.iter().find(|(s, _, _)| s.code() == code).map(|(_, n, m)| (*n, *m))
+fn lookup(code: i32) -> Option<(&'static CStr, &'static CStr, i32)> {
+    TABLE.iter().find(|(s, ..)| s.code() == code).map(|(_, n, m, e)| (*n, *m, *e))
 }
 
 /// A static, NUL-terminated message for `code` (any number: unknown codes
 /// get a message saying so). Never NULL; never free it.
 #[unsafe(no_mangle)]
 pub extern "C" fn migseal_status_message(code: i32) -> *const c_char {
-    lookup(code).map_or(c"unknown migseal status code".as_ptr(), |(_, m)| m.as_ptr())
+    lookup(code).map_or(c"unknown migseal status code".as_ptr(), |(_, m, _)| m.as_ptr())
 }
 
 /// The stable short name of `code` ("vendor-mismatch"), static and
 /// NUL-terminated; "unknown" for an unknown code. Never NULL.
 #[unsafe(no_mangle)]
 pub extern "C" fn migseal_status_name(code: i32) -> *const c_char {
-    lookup(code).map_or(c"unknown".as_ptr(), |(n, _)| n.as_ptr())
+    lookup(code).map_or(c"unknown".as_ptr(), |(n, ..)| n.as_ptr())
+}
+
+/// The errno a kernel driver returns for `code` (positive; the kernel
+/// returns it negated), as specification §9 lists it: 0 for
+/// `MIGSEAL_OK`, `EINVAL` for an unknown code. A driver needs no table of
+/// its own: `return -migseal_status_errno(st);`.
+#[unsafe(no_mangle)]
+pub extern "C" fn migseal_status_errno(code: i32) -> i32 {
+    lookup(code).map_or(EINVAL, |(.., e)| e)
 }

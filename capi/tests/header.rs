@@ -75,12 +75,13 @@ pub enum migseal_status {
     s.push_str(
         "}
 
-/// Every status with its stable name and message, in numeric order.
-pub(super) const TABLE: &[(migseal_status, &CStr, &CStr)] = &[
+/// Every status with its stable name, message and errno, in numeric order.
+pub(super) const TABLE: &[(migseal_status, &CStr, &CStr, i32)] = &[
 ",
     );
     for r in rows {
-        writeln!(s, "    (migseal_status::{}, c{:?}, c{:?}),", c_name(r.name), r.name, r.summary).unwrap();
+        let status = c_name(r.name);
+        writeln!(s, "    (migseal_status::{status}, c{:?}, c{:?}, {}),", r.name, r.summary, r.errno).unwrap();
     }
     s.push_str("];\n");
     s
@@ -138,6 +139,7 @@ fn the_status_enum_is_the_union_of_the_error_tables() {
         assert_eq!(name.to_str().unwrap(), row.name, "code {}", row.code);
         assert_eq!(message.to_str().unwrap(), row.summary, "code {}", row.code);
         assert_eq!(format!("{status:?}"), c_name(row.name));
+        assert_eq!(migseal_capi::migseal_status_errno(status.code()), row.errno, "code {}", row.code);
         // Library codes map to their own status, never to "internal".
         if (100..700).contains(&row.code) {
             assert_eq!(migseal_capi::migseal_status::from_code(row.code), status);
