@@ -131,6 +131,10 @@ fn status_table_and_header_are_fresh() {
 /// table row added without regenerating fails here and above).
 #[test]
 fn the_status_enum_is_the_union_of_the_error_tables() {
+    if std::env::var_os("MIGSEAL_BLESS").is_some() {
+        // This binary was built from the file the other test is rewriting.
+        return;
+    }
     let rows = status_rows();
     let statuses: Vec<_> = migseal_capi::status::all().collect();
     assert_eq!(statuses.len(), rows.len(), "regenerate with MIGSEAL_BLESS=1");
