@@ -280,8 +280,8 @@ error_codes! {
         /// A descriptor role other than source (0) or destination (1), or a
         /// descriptor that contradicts its role.
         InvalidDescriptor = 215, "invalid-descriptor", EBADMSG,
-            what: "the descriptor is inconsistent with its role",
-            advice: "a source descriptor names exactly one codec; fix the descriptor file",
+            what: "the descriptor's role is unknown, or its codec or version list is empty",
+            advice: "give role 0 (source) or 1 (destination), at least one codec and one version range; fix the descriptor file",
             summary: "the descriptor is inconsistent with its role, or its role is unknown";
     }
 }
