@@ -99,6 +99,8 @@
 //!   [`descriptor_cbor`] reads either form.
 //! - [`read`]: [`verify_reader`] and its owned [`Verified`] / [`VerifyError`].
 //! - [`report_json`]: JSON shapes shared by the CLI and the WASM package.
+//! - [`error_class`]: the class of a stable error code (the CLI's exit
+//!   status, the WASM error's `class`).
 #![forbid(unsafe_code)]
 
 #[doc(inline)]
@@ -107,6 +109,7 @@ pub use migseal_format as format;
 pub use migseal_verifier as verifier;
 
 pub mod descriptor_json;
+pub mod error_class;
 pub mod policy_file;
 pub mod read;
 pub mod report_json;

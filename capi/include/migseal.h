@@ -129,94 +129,288 @@ enum migseal_status
   : int32_t
 #endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
  {
+  /*
+   Success.
+   */
   MIGSEAL_OK = 0,
+  /*
+   The input ends inside a data item: the image was cut off.
+   */
   MIGSEAL_TRUNCATED = 100,
+  /*
+   An integer, length or tag is not in its shortest form: not canonical CBOR.
+   */
   MIGSEAL_NON_SHORTEST_HEAD = 101,
+  /*
+   An indefinite-length item: not canonical CBOR.
+   */
   MIGSEAL_INDEFINITE_LENGTH = 102,
+  /*
+   A reserved CBOR head (additional information 28-30): not well-formed CBOR.
+   */
   MIGSEAL_RESERVED_ADDITIONAL_INFO = 103,
+  /*
+   A floating-point value: migseal allows none.
+   */
   MIGSEAL_FLOAT_NOT_ALLOWED = 104,
+  /*
+   A simple value other than false, true or null.
+   */
   MIGSEAL_SIMPLE_VALUE_NOT_ALLOWED = 105,
+  /*
+   A CBOR tag where the format allows none.
+   */
   MIGSEAL_TAG_NOT_ALLOWED = 106,
+  /*
+   A text string is not valid UTF-8.
+   */
   MIGSEAL_INVALID_UTF8 = 107,
+  /*
+   Map keys are not in bytewise order: not canonical CBOR.
+   */
   MIGSEAL_MAP_KEYS_UNSORTED = 108,
+  /*
+   A map key appears twice.
+   */
   MIGSEAL_DUPLICATE_MAP_KEY = 109,
+  /*
+   Items are nested deeper than the fixed bound.
+   */
   MIGSEAL_NESTING_TOO_DEEP = 110,
+  /*
+   A declared length or count is above the limit: refused before reading it.
+   */
   MIGSEAL_LENGTH_OVER_LIMIT = 111,
+  /*
+   Bytes follow the last record or item.
+   */
   MIGSEAL_TRAILING_BYTES = 112,
+  /*
+   A data item has another type than required here: not a migseal image.
+   */
   MIGSEAL_UNEXPECTED_TYPE = 113,
+  /*
+   An integer is outside the range of its field.
+   */
   MIGSEAL_INTEGER_OUT_OF_RANGE = 114,
+  /*
+   A break byte (0xff) outside an indefinite-length item.
+   */
   MIGSEAL_STRAY_BREAK = 115,
+  /*
+   An output buffer is too small for the encoding.
+   */
   MIGSEAL_BUFFER_TOO_SMALL = 116,
+  /*
+   The encoder was asked for something that is not one canonical item.
+   */
   MIGSEAL_ENCODER_MISUSE = 117,
+  /*
+   A record type other than header, chunk or seal.
+   */
   MIGSEAL_UNKNOWN_RECORD_TYPE = 200,
+  /*
+   A record has the wrong number of elements.
+   */
   MIGSEAL_RECORD_SHAPE = 201,
+  /*
+   A required field is missing.
+   */
   MIGSEAL_MISSING_FIELD = 202,
+  /*
+   A field this format version does not define.
+   */
   MIGSEAL_UNKNOWN_FIELD = 203,
+  /*
+   The format version is not supported.
+   */
   MIGSEAL_UNSUPPORTED_FORMAT_VERSION = 204,
+  /*
+   An identifier is empty, longer than 64 bytes or has a byte outside [A-Za-z0-9._-].
+   */
   MIGSEAL_INVALID_IDENTIFIER = 205,
+  /*
+   A byte string has the wrong length for its field (key id, nonce, signature, config).
+   */
   MIGSEAL_INVALID_FIELD_LENGTH = 206,
+  /*
+   A list is not strictly increasing (unsorted or repeated entries).
+   */
   MIGSEAL_LIST_NOT_SORTED = 207,
+  /*
+   A version range has its minimum above its maximum.
+   */
   MIGSEAL_INVALID_VERSION_RANGE = 208,
+  /*
+   The subject is empty, longer than 128 bytes or not printable ASCII.
+   */
   MIGSEAL_INVALID_SUBJECT = 209,
+  /*
+   A chunk record carries no bytes.
+   */
   MIGSEAL_EMPTY_CHUNK = 210,
+  /*
+   The COSE protected header is not the one migseal v1 defines.
+   */
   MIGSEAL_BAD_PROTECTED_HEADER = 211,
+  /*
+   The COSE algorithm is not Ed25519 (-19).
+   */
   MIGSEAL_UNSUPPORTED_ALGORITHM = 212,
+  /*
+   The COSE unprotected header is not empty.
+   */
   MIGSEAL_BAD_UNPROTECTED_HEADER = 213,
+  /*
+   The COSE_Sign1 payload is not detached.
+   */
   MIGSEAL_PAYLOAD_NOT_DETACHED = 214,
+  /*
+   The descriptor is inconsistent with its role, or its role is unknown.
+   */
   MIGSEAL_INVALID_DESCRIPTOR = 215,
+  /*
+   A record arrived where another was due: header, chunks in order, then the seal.
+   */
   MIGSEAL_RECORD_ORDER = 300,
+  /*
+   Chunks were reordered, duplicated or dropped.
+   */
   MIGSEAL_SEQUENCE_GAP = 301,
+  /*
+   The header record is larger than the policy allows.
+   */
   MIGSEAL_HEADER_TOO_LARGE = 302,
+  /*
+   A chunk is larger than the policy allows.
+   */
   MIGSEAL_CHUNK_TOO_LARGE = 303,
+  /*
+   The image has more chunks than the policy allows.
+   */
   MIGSEAL_TOO_MANY_CHUNKS = 304,
+  /*
+   The payload is larger than the policy allows.
+   */
   MIGSEAL_TOTAL_TOO_LARGE = 305,
+  /*
+   The image ended before its seal: it was cut off.
+   */
   MIGSEAL_INCOMPLETE = 306,
+  /*
+   The image is sealed with a key that is not in the trust store.
+   */
   MIGSEAL_UNTRUSTED_KEY = 400,
+  /*
+   The key is trusted for another vendor only.
+   */
   MIGSEAL_KEY_VENDOR_SCOPE = 401,
+  /*
+   The key is not trusted for this device type.
+   */
   MIGSEAL_KEY_TYPE_SCOPE = 402,
+  /*
+   The signing key is revoked.
+   */
   MIGSEAL_REVOKED_KEY = 403,
+  /*
+   The security version is below the policy's minimum (rollback).
+   */
   MIGSEAL_SECURITY_VERSION_TOO_LOW = 404,
+  /*
+   The policy requires a session nonce the image lacks.
+   */
   MIGSEAL_SESSION_MISSING = 405,
+  /*
+   The image was sealed for another migration (replay).
+   */
   MIGSEAL_SESSION_MISMATCH = 406,
+  /*
+   The policy requires a subject the image lacks.
+   */
   MIGSEAL_SUBJECT_MISSING = 407,
+  /*
+   The image belongs to another VM.
+   */
   MIGSEAL_SUBJECT_MISMATCH = 408,
+  /*
+   The public key is weak (small order) and cannot be trusted.
+   */
   MIGSEAL_WEAK_KEY = 409,
+  /*
+   The fixed-capacity trust store is full.
+   */
   MIGSEAL_TRUST_STORE_FULL = 410,
+  /*
+   The seal names another key than the header.
+   */
   MIGSEAL_KEY_ID_MISMATCH = 411,
+  /*
+   The state is for another vendor's device.
+   */
   MIGSEAL_VENDOR_MISMATCH = 500,
+  /*
+   The state is for another device API.
+   */
   MIGSEAL_DEVICE_API_MISMATCH = 501,
+  /*
+   The state is for another device type.
+   */
   MIGSEAL_DEVICE_TYPE_MISMATCH = 502,
+  /*
+   The state version is outside every version the device accepts.
+   */
   MIGSEAL_VERSION_UNSUPPORTED = 503,
+  /*
+   The state depends on a feature the device lacks.
+   */
   MIGSEAL_FEATURE_MISSING = 504,
+  /*
+   The shell-device configurations differ.
+   */
   MIGSEAL_CONFIG_MISMATCH = 505,
+  /*
+   The device decodes none of the state's codecs.
+   */
   MIGSEAL_CODEC_UNSUPPORTED = 506,
+  /*
+   The descriptors are not a source and a destination.
+   */
   MIGSEAL_ROLE_MISMATCH = 507,
+  /*
+   The signature does not verify: the image was altered or the seal is from another image.
+   */
   MIGSEAL_BAD_SIGNATURE = 600,
+  /*
+   The signature is not canonical (malleated).
+   */
   MIGSEAL_NON_CANONICAL_SIGNATURE = 601,
+  /*
+   The public key is not a valid Ed25519 point.
+   */
   MIGSEAL_INVALID_PUBLIC_KEY = 602,
   /*
-   A pointer argument that must not be NULL was NULL.
+   C ABI misuse: a required pointer argument is NULL.
    */
   MIGSEAL_ABI_NULL_POINTER = 800,
   /*
-   Caller memory is not aligned as `*_align()` requires.
+   C ABI misuse: memory is not aligned as *_align() requires.
    */
   MIGSEAL_ABI_MISALIGNED = 801,
   /*
-   Caller memory or an output buffer is smaller than required.
+   C ABI misuse: memory or an output buffer is smaller than required.
    */
   MIGSEAL_ABI_BUFFER_TOO_SMALL = 802,
   /*
-   The object is not initialised, was dropped, or is another kind of
-   object.
+   C ABI misuse: the object is not initialised, was dropped, or is another kind of object.
    */
   MIGSEAL_ABI_BAD_STATE = 803,
   /*
-   An argument is out of range (such as a zero limit).
+   C ABI misuse: an argument is out of range.
    */
   MIGSEAL_ABI_INVALID_ARGUMENT = 804,
   /*
-   The library returned a code this ABI does not know (a bug).
+   Internal error: a code this ABI does not know (a bug in migseal).
    */
   MIGSEAL_ABI_INTERNAL = 899,
 };
@@ -772,8 +966,8 @@ const char *migseal_status_name(int32_t code);
 /*
  The errno a kernel driver returns for `code` (positive; the kernel
  returns it negated), as specification §9 lists it: 0 for
- `MIGSEAL_OK`, `EINVAL` for ABI misuse and unknown codes. A driver
- needs no table of its own: `return -migseal_status_errno(st);`.
+ `MIGSEAL_OK`, `EINVAL` for an unknown code. A driver needs no table of
+ its own: `return -migseal_status_errno(st);`.
  */
 int32_t migseal_status_errno(int32_t code);
 

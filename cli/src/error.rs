@@ -3,6 +3,8 @@
 use std::fmt;
 use std::path::Path;
 
+use migseal::error_class::ErrorClass;
+
 /// The process exit codes (documented in `migseal --help`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Exit {
@@ -51,17 +53,26 @@ impl Exit {
         }
     }
 
-    /// The class of a stable error code (spec §9).
+    /// The exit class of a stable error code (spec §9); `Internal` for a
+    /// code outside 100–799.
     #[must_use]
     pub const fn of_code(code: u16) -> Self {
-        match code {
-            100..=299 => Self::Malformed,
-            300..=399 => Self::Stream,
-            400..=499 => Self::Trust,
-            500..=599 => Self::Incompatible,
-            600..=699 => Self::Signature,
-            700..=799 => Self::State,
-            _ => Self::Internal,
+        match ErrorClass::of_code(code) {
+            Some(class) => Self::of_class(class),
+            None => Self::Internal,
+        }
+    }
+
+    /// The exit class of a refusal class.
+    #[must_use]
+    pub const fn of_class(class: ErrorClass) -> Self {
+        match class {
+            ErrorClass::Malformed => Self::Malformed,
+            ErrorClass::Stream => Self::Stream,
+            ErrorClass::Trust => Self::Trust,
+            ErrorClass::Incompatible => Self::Incompatible,
+            ErrorClass::Signature => Self::Signature,
+            ErrorClass::State => Self::State,
         }
     }
 
@@ -74,12 +85,12 @@ impl Exit {
             Self::Usage => "usage error",
             Self::Io => "I/O error",
             Self::Input => "invalid input file",
-            Self::Malformed => "malformed image or descriptor",
-            Self::Stream => "stream structure or limits",
-            Self::Trust => "trust or policy",
-            Self::Incompatible => "incompatible device",
-            Self::Signature => "signature",
-            Self::State => "device state refused by its codec",
+            Self::Malformed => ErrorClass::Malformed.describe(),
+            Self::Stream => ErrorClass::Stream.describe(),
+            Self::Trust => ErrorClass::Trust.describe(),
+            Self::Incompatible => ErrorClass::Incompatible.describe(),
+            Self::Signature => ErrorClass::Signature.describe(),
+            Self::State => ErrorClass::State.describe(),
         }
     }
 }
@@ -253,5 +264,9 @@ mod tests {
         assert_eq!(Exit::of_code(409), Exit::Trust);
         assert_eq!(Exit::of_code(601), Exit::Signature);
         assert_eq!(Exit::of_code(715), Exit::State);
+        assert_eq!(Exit::of_code(800), Exit::Internal);
+        for class in ErrorClass::ALL {
+            assert_eq!(Exit::of_class(class).describe(), class.describe());
+        }
     }
 }

@@ -4,302 +4,255 @@
 
 use core::fmt;
 
-/// Stable numeric error codes of the reference codecs (spec §9.6 reserves
-/// 700–799 for them; `spec/codecs.md` lists every one).
-///
-/// The numbers never change meaning; new codes are only ever added. Kernel
-/// callers map them to errno values with [`ErrorCode::errno`].
-#[non_exhaustive]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[repr(u16)]
-pub enum ErrorCode {
-    /// The payload ends inside a structure.
-    Truncated = 700,
-    /// Bytes follow the end of the state.
-    TrailingBytes = 701,
-    /// A reserved or padding field is not zero.
-    ReservedNotZero = 702,
-    /// A caller's output buffer is too small for the encoding.
-    BufferTooSmall = 703,
-    /// The codec does not handle this identity (vendor, device API, device
-    /// type, codec name or state version).
-    UnsupportedIdentity = 704,
-    /// No registered codec handles this identity.
-    NoCodec = 705,
+use migseal_format::errno;
 
-    /// mtty: the magic number is not `0x7e9d09898c3e2c4e`.
-    MttyBadMagic = 710,
-    /// mtty: the stream version is not 1.0.
-    MttyVersion = 711,
-    /// mtty: the header's flags are not zero.
-    MttyFlags = 712,
-    /// mtty: the port count does not match the mdev type.
-    MttyPortCount = 713,
-    /// mtty: the payload length is not 24 + 36 × ports.
-    MttySize = 714,
-    /// mtty: a FIFO head or tail index is 16 or more.
-    MttyFifoIndex = 715,
-    /// mtty: a FIFO count above 16.
-    MttyFifoCount = 716,
-    /// mtty: the FIFO count does not agree with head and tail.
-    MttyFifoInconsistent = 717,
-    /// mtty: a C `bool` byte other than 0 or 1.
-    MttyBool = 718,
-    /// mtty: a FIFO size other than 1 or 16.
-    MttyFifoSize = 719,
-    /// mtty: an interrupt trigger level other than 0, 1, 4, 8 or 14.
-    MttyTriggerLevel = 720,
-    /// mtty: the DLAB flag disagrees with bit 7 of the line control register.
-    MttyDlab = 721,
-    /// mtty: a UART register the driver never stores is not zero.
-    MttyUnusedRegister = 722,
+/// Declares the codec layer's code table: one row per code generates the
+/// variant, its number, name, errno and texts, and [`ErrorCode::ALL`].
+/// A row is `Variant = code, "name", ERRNO, what: "...", advice: ...;`.
+macro_rules! error_codes {
+    (
+        $(#[$meta:meta])*
+        pub enum $Enum:ident {
+            $(
+                $(#[$doc:meta])*
+                $Variant:ident = $code:literal, $name:literal, $errno:ident,
+                    what: $what:expr,
+                    advice: $advice:expr;
+            )*
+        }
+    ) => {
+        $(#[$meta])*
+        pub enum $Enum {
+            $( $(#[$doc])* $Variant = $code, )*
+        }
 
-    /// virtio: a record header's size exceeds the driver's limit (2^32 − 1).
-    VirtioRecordSize = 730,
-    /// virtio: a record with an unknown tag that is not marked optional.
-    VirtioUnknownRecord = 731,
-    /// virtio: record flags other than bit 0 (optional).
-    VirtioRecordFlags = 732,
-    /// virtio: no device-data record, or an empty one.
-    VirtioNoDeviceData = 733,
-    /// virtio: a part type this codec does not know, not marked optional.
-    VirtioUnknownPart = 734,
-    /// virtio: a part length other than its type requires.
-    VirtioPartLength = 735,
-    /// virtio: a PCI common configuration offset that is not a field start.
-    VirtioCommonCfgOffset = 736,
-    /// virtio: parts out of the order the specification prescribes.
-    VirtioPartOrder = 737,
-    /// virtio: the same part (type and selector) twice in one record.
-    VirtioDuplicatePart = 738,
-    /// virtio: a part whose mandatory preceding part is missing.
-    VirtioMissingPart = 739,
-    /// virtio: part flags other than the spec's (bit 0 on device features
-    /// only).
-    VirtioPartFlags = 740,
-    /// virtio: a virtqueue index at or above the device's queue count.
-    VirtioQueueIndex = 741,
-    /// virtio: a virtqueue configuration out of range (size above 32768,
-    /// enable not 0 or 1).
-    VirtioQueueConfig = 742,
-    /// virtio: device status with reserved bits set.
-    VirtioDeviceStatus = 743,
-    /// virtio: the driver accepted a feature the device does not offer.
-    VirtioFeatureNotOffered = 744,
+        impl $Enum {
+            /// Every code, in numeric order (for documentation and tests).
+            pub const ALL: &'static [Self] = &[ $( Self::$Variant, )* ];
 
-    /// vfio-ap: a matrix that is not 96 bytes.
-    ApMatrixLength = 760,
-    /// vfio-ap: sysfs text that is not in the attribute's format.
-    ApSyntax = 761,
-    /// vfio-ap: an adapter or domain number above 255.
-    ApIdOutOfRange = 762,
-    /// vfio-ap: a shell configuration of another kind than `vfio-ap-matrix`.
-    ApConfigKind = 763,
+            /// The stable number of this code.
+            #[must_use]
+            pub const fn code(self) -> u16 {
+                match self { $( Self::$Variant => $code, )* }
+            }
+
+            /// A short name, stable like the number.
+            #[must_use]
+            pub const fn name(self) -> &'static str {
+                match self { $( Self::$Variant => $name, )* }
+            }
+
+            /// The errno a kernel caller returns for this code (positive
+            /// value).
+            ///
+            /// A state that fails a codec check is a malformed message
+            /// (`EBADMSG`); a state for another device or version is
+            /// `EINVAL`, as the drivers return for a header they refuse; a
+            /// missing codec is `EOPNOTSUPP`, as the virtio driver returns
+            /// for a mandatory record it does not know; a small output
+            /// buffer is `ENOSPC`; a matrix that differs from the device's
+            /// configuration is `EINVAL`.
+            #[must_use]
+            pub const fn errno(self) -> i32 {
+                match self { $( Self::$Variant => errno::$errno, )* }
+            }
+
+            /// What happened, in words, without the specifics.
+            #[must_use]
+            pub const fn what(self) -> &'static str {
+                match self { $( Self::$Variant => $what, )* }
+            }
+
+            /// What a person should do about it.
+            #[must_use]
+            pub const fn advice(self) -> &'static str {
+                match self { $( Self::$Variant => $advice, )* }
+            }
+        }
+    };
 }
 
-impl ErrorCode {
-    /// Every code, in numeric order (for documentation and tests).
-    pub const ALL: &'static [Self] = &[
-        Self::Truncated,
-        Self::TrailingBytes,
-        Self::ReservedNotZero,
-        Self::BufferTooSmall,
-        Self::UnsupportedIdentity,
-        Self::NoCodec,
-        Self::MttyBadMagic,
-        Self::MttyVersion,
-        Self::MttyFlags,
-        Self::MttyPortCount,
-        Self::MttySize,
-        Self::MttyFifoIndex,
-        Self::MttyFifoCount,
-        Self::MttyFifoInconsistent,
-        Self::MttyBool,
-        Self::MttyFifoSize,
-        Self::MttyTriggerLevel,
-        Self::MttyDlab,
-        Self::MttyUnusedRegister,
-        Self::VirtioRecordSize,
-        Self::VirtioUnknownRecord,
-        Self::VirtioRecordFlags,
-        Self::VirtioNoDeviceData,
-        Self::VirtioUnknownPart,
-        Self::VirtioPartLength,
-        Self::VirtioCommonCfgOffset,
-        Self::VirtioPartOrder,
-        Self::VirtioDuplicatePart,
-        Self::VirtioMissingPart,
-        Self::VirtioPartFlags,
-        Self::VirtioQueueIndex,
-        Self::VirtioQueueConfig,
-        Self::VirtioDeviceStatus,
-        Self::VirtioFeatureNotOffered,
-        Self::ApMatrixLength,
-        Self::ApSyntax,
-        Self::ApIdOutOfRange,
-        Self::ApConfigKind,
-    ];
+/// Advice for a state cut off or padded on its way.
+const CUT_OFF: &str = "the state was cut off or padded on its way; if the image verified, the source's driver wrote a malformed state: report it to the vendor and do not restore it";
+/// Advice for a payload handed to the wrong codec.
+const WRONG_CODEC: &str = "decode the payload with the codec of the vendor and device named in the verified header; a cross-vendor or cross-type payload never reaches another codec";
+/// Advice for an mtty state of another driver version or mdev type.
+const MTTY_TYPE: &str = "the state is for another mtty driver version or mdev type: migrate to a destination of the same type (mtty-1 has 1 port, mtty-2 has 2)";
+/// Advice for a vfio-ap configuration not built by the encoder.
+const AP_BUILD: &str = "build the configuration with `migseal descriptor --sysfs` or the codec's encoder: exactly APM|AQM|ADM, 32 bytes each";
+/// Advice for vfio-ap sysfs text.
+const AP_TEXT: &str = "give the text as the vfio-ap sysfs attributes print it: matrix lines AA.DDDD, AA. or .DDDD, control_domains lines DDDD, ap_config three 0x-masks (hex, ids 0-255)";
+/// Advice for a state that breaks its device format's invariants.
+const INVARIANT: &str = "the state breaks an invariant of the device's own format: even if its image verified, the source produced a state the destination must not load; do not restore it and report the image to the vendor";
 
-    /// The stable number of this code.
-    #[must_use]
-    pub const fn code(self) -> u16 {
-        // `as` on a fieldless #[repr(u16)] enum is exact.
-        #[allow(clippy::as_conversions)]
-        {
-            self as u16
-        }
-    }
-
-    /// The errno a kernel caller returns for this code (positive value).
+error_codes! {
+    /// Stable numeric error codes of the reference codecs (spec §9.6 reserves
+    /// 700–799 for them; `spec/codecs.md` lists every one).
     ///
-    /// A state that fails a codec check is a malformed message (`EBADMSG`);
-    /// a state for another device or version is `EINVAL`, as the drivers
-    /// return for a header they refuse; a missing codec is `EOPNOTSUPP`, as
-    /// the virtio driver returns for a mandatory record it does not know;
-    /// a small output buffer is `ENOSPC`; a matrix that differs from the
-    /// device's configuration is `EINVAL`.
-    #[must_use]
-    pub const fn errno(self) -> i32 {
-        match self {
-            Self::BufferTooSmall => 28,                                                // ENOSPC
-            Self::NoCodec | Self::VirtioUnknownRecord | Self::VirtioUnknownPart => 95, // EOPNOTSUPP
-            Self::UnsupportedIdentity
-            | Self::MttyVersion
-            | Self::MttyPortCount
-            | Self::ApConfigKind
-            | Self::ApSyntax
-            | Self::ApIdOutOfRange => 22, // EINVAL
-            Self::VirtioRecordSize => 12, // ENOMEM, as virtiovf_resume_read_header returns
-            _ => 74,                      // EBADMSG
-        }
-    }
+    /// The numbers never change meaning; new codes are only ever added. Kernel
+    /// callers map them to errno values with [`ErrorCode::errno`].
+    #[non_exhaustive]
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    #[repr(u16)]
+    pub enum ErrorCode {
+        /// The payload ends inside a structure.
+        Truncated = 700, "truncated", EBADMSG,
+            what: "the state ends inside a structure",
+            advice: CUT_OFF;
+        /// Bytes follow the end of the state.
+        TrailingBytes = 701, "trailing-bytes", EBADMSG,
+            what: "bytes follow the end of the state",
+            advice: CUT_OFF;
+        /// A reserved or padding field is not zero.
+        ReservedNotZero = 702, "reserved-not-zero", EBADMSG,
+            what: "a reserved or padding field is not zero",
+            advice: INVARIANT;
+        /// A caller's output buffer is too small for the encoding.
+        BufferTooSmall = 703, "buffer-too-small", ENOSPC,
+            what: "the output buffer is too small for the encoded state",
+            advice: "pass an output buffer of at least the encoded length";
+        /// The codec does not handle this identity (vendor, device API, device
+        /// type, codec name or state version).
+        UnsupportedIdentity = 704, "unsupported-identity", EINVAL,
+            what: "the codec does not handle this vendor, device API, device type, codec or state version",
+            advice: WRONG_CODEC;
+        /// No registered codec handles this identity.
+        NoCodec = 705, "no-codec", EOPNOTSUPP,
+            what: "no codec is registered for this vendor, device API and codec",
+            advice: WRONG_CODEC;
 
-    /// A short name, stable like the number.
-    #[must_use]
-    pub const fn name(self) -> &'static str {
-        match self {
-            Self::Truncated => "truncated",
-            Self::TrailingBytes => "trailing-bytes",
-            Self::ReservedNotZero => "reserved-not-zero",
-            Self::BufferTooSmall => "buffer-too-small",
-            Self::UnsupportedIdentity => "unsupported-identity",
-            Self::NoCodec => "no-codec",
-            Self::MttyBadMagic => "mtty-bad-magic",
-            Self::MttyVersion => "mtty-version",
-            Self::MttyFlags => "mtty-flags",
-            Self::MttyPortCount => "mtty-port-count",
-            Self::MttySize => "mtty-size",
-            Self::MttyFifoIndex => "mtty-fifo-index",
-            Self::MttyFifoCount => "mtty-fifo-count",
-            Self::MttyFifoInconsistent => "mtty-fifo-inconsistent",
-            Self::MttyBool => "mtty-bool",
-            Self::MttyFifoSize => "mtty-fifo-size",
-            Self::MttyTriggerLevel => "mtty-trigger-level",
-            Self::MttyDlab => "mtty-dlab",
-            Self::MttyUnusedRegister => "mtty-unused-register",
-            Self::VirtioRecordSize => "virtio-record-size",
-            Self::VirtioUnknownRecord => "virtio-unknown-record",
-            Self::VirtioRecordFlags => "virtio-record-flags",
-            Self::VirtioNoDeviceData => "virtio-no-device-data",
-            Self::VirtioUnknownPart => "virtio-unknown-part",
-            Self::VirtioPartLength => "virtio-part-length",
-            Self::VirtioCommonCfgOffset => "virtio-common-cfg-offset",
-            Self::VirtioPartOrder => "virtio-part-order",
-            Self::VirtioDuplicatePart => "virtio-duplicate-part",
-            Self::VirtioMissingPart => "virtio-missing-part",
-            Self::VirtioPartFlags => "virtio-part-flags",
-            Self::VirtioQueueIndex => "virtio-queue-index",
-            Self::VirtioQueueConfig => "virtio-queue-config",
-            Self::VirtioDeviceStatus => "virtio-device-status",
-            Self::VirtioFeatureNotOffered => "virtio-feature-not-offered",
-            Self::ApMatrixLength => "ap-matrix-length",
-            Self::ApSyntax => "ap-syntax",
-            Self::ApIdOutOfRange => "ap-id-out-of-range",
-            Self::ApConfigKind => "ap-config-kind",
-        }
-    }
+        /// mtty: the magic number is not `0x7e9d09898c3e2c4e`.
+        MttyBadMagic = 710, "mtty-bad-magic", EBADMSG,
+            what: "the mtty header's magic is not 0x7e9d09898c3e2c4e",
+            advice: INVARIANT;
+        /// mtty: the stream version is not 1.0.
+        MttyVersion = 711, "mtty-version", EINVAL,
+            what: "the mtty stream version is not 1.0",
+            advice: MTTY_TYPE;
+        /// mtty: the header's flags are not zero.
+        MttyFlags = 712, "mtty-flags", EBADMSG,
+            what: "the mtty header's flags are not zero",
+            advice: INVARIANT;
+        /// mtty: the port count does not match the mdev type.
+        MttyPortCount = 713, "mtty-port-count", EINVAL,
+            what: "the mtty port count does not match the mdev type",
+            advice: MTTY_TYPE;
+        /// mtty: the payload length is not 24 + 36 × ports.
+        MttySize = 714, "mtty-size", EBADMSG,
+            what: "the mtty state is not 24 header bytes plus 36 bytes per port",
+            advice: CUT_OFF;
+        /// mtty: a FIFO head or tail index is 16 or more.
+        MttyFifoIndex = 715, "mtty-fifo-index", EBADMSG,
+            what: "an mtty FIFO head or tail index is outside 0..=15",
+            advice: INVARIANT;
+        /// mtty: a FIFO count above 16.
+        MttyFifoCount = 716, "mtty-fifo-count", EBADMSG,
+            what: "an mtty FIFO count is above 16",
+            advice: INVARIANT;
+        /// mtty: the FIFO count does not agree with head and tail.
+        MttyFifoInconsistent = 717, "mtty-fifo-inconsistent", EBADMSG,
+            what: "an mtty FIFO count does not agree with its head and tail",
+            advice: INVARIANT;
+        /// mtty: a C `bool` byte other than 0 or 1.
+        MttyBool = 718, "mtty-bool", EBADMSG,
+            what: "an mtty boolean (dlab, overrun) is neither 0 nor 1",
+            advice: INVARIANT;
+        /// mtty: a FIFO size other than 1 or 16.
+        MttyFifoSize = 719, "mtty-fifo-size", EBADMSG,
+            what: "an mtty FIFO size is neither 1 nor 16",
+            advice: INVARIANT;
+        /// mtty: an interrupt trigger level other than 0, 1, 4, 8 or 14.
+        MttyTriggerLevel = 720, "mtty-trigger-level", EBADMSG,
+            what: "an mtty interrupt trigger level is not 0, 1, 4, 8 or 14",
+            advice: INVARIANT;
+        /// mtty: the DLAB flag disagrees with bit 7 of the line control register.
+        MttyDlab = 721, "mtty-dlab", EBADMSG,
+            what: "the mtty DLAB flag disagrees with bit 7 of the line control register",
+            advice: INVARIANT;
+        /// mtty: a UART register the driver never stores is not zero.
+        MttyUnusedRegister = 722, "mtty-unused-register", EBADMSG,
+            what: "an mtty UART register the driver never stores (RX/TX, IIR/FCR, LSR, MSR) is not zero",
+            advice: INVARIANT;
 
-    /// What happened, in words, without the specifics.
-    #[must_use]
-    pub const fn what(self) -> &'static str {
-        match self {
-            Self::Truncated => "the state ends inside a structure",
-            Self::TrailingBytes => "bytes follow the end of the state",
-            Self::ReservedNotZero => "a reserved or padding field is not zero",
-            Self::BufferTooSmall => "the output buffer is too small for the encoded state",
-            Self::UnsupportedIdentity => {
-                "the codec does not handle this vendor, device API, device type, codec or state version"
-            }
-            Self::NoCodec => "no codec is registered for this vendor, device API and codec",
-            Self::MttyBadMagic => "the mtty header's magic is not 0x7e9d09898c3e2c4e",
-            Self::MttyVersion => "the mtty stream version is not 1.0",
-            Self::MttyFlags => "the mtty header's flags are not zero",
-            Self::MttyPortCount => "the mtty port count does not match the mdev type",
-            Self::MttySize => "the mtty state is not 24 header bytes plus 36 bytes per port",
-            Self::MttyFifoIndex => "an mtty FIFO head or tail index is outside 0..=15",
-            Self::MttyFifoCount => "an mtty FIFO count is above 16",
-            Self::MttyFifoInconsistent => "an mtty FIFO count does not agree with its head and tail",
-            Self::MttyBool => "an mtty boolean (dlab, overrun) is neither 0 nor 1",
-            Self::MttyFifoSize => "an mtty FIFO size is neither 1 nor 16",
-            Self::MttyTriggerLevel => "an mtty interrupt trigger level is not 0, 1, 4, 8 or 14",
-            Self::MttyDlab => "the mtty DLAB flag disagrees with bit 7 of the line control register",
-            Self::MttyUnusedRegister => {
-                "an mtty UART register the driver never stores (RX/TX, IIR/FCR, LSR, MSR) is not zero"
-            }
-            Self::VirtioRecordSize => "a virtio record is larger than the driver accepts (2^32 - 1 bytes)",
-            Self::VirtioUnknownRecord => "a virtio record has an unknown tag and is not marked optional",
-            Self::VirtioRecordFlags => "a virtio record has flags other than bit 0 (optional)",
-            Self::VirtioNoDeviceData => "the virtio stream has no device-data record, or an empty one",
-            Self::VirtioUnknownPart => "a device part of unknown type is not marked optional",
-            Self::VirtioPartLength => "a device part's length is not the one its type requires",
-            Self::VirtioCommonCfgOffset => {
-                "a PCI common configuration part names an offset that is not a field of virtio_pci_common_cfg"
-            }
-            Self::VirtioPartOrder => "device parts are not in the order the VIRTIO specification prescribes",
-            Self::VirtioDuplicatePart => "the same device part appears twice in one record",
-            Self::VirtioMissingPart => "a device part's mandatory preceding part is missing",
-            Self::VirtioPartFlags => {
-                "a device part's flags are wrong (only device features carry bit 0, optional)"
-            }
-            Self::VirtioQueueIndex => "a virtqueue index is not below the device's number of queues",
-            Self::VirtioQueueConfig => {
-                "a virtqueue configuration is out of range (size above 32768, or enable not 0 or 1)"
-            }
-            Self::VirtioDeviceStatus => "the device status has reserved bits (0x10, 0x20) set",
-            Self::VirtioFeatureNotOffered => {
-                "the driver features include a feature the device does not offer"
-            }
-            Self::ApMatrixLength => "a vfio-ap matrix is not 96 bytes (APM, AQM, ADM of 32 bytes each)",
-            Self::ApSyntax => "vfio-ap sysfs text is not in the attribute's format",
-            Self::ApIdOutOfRange => "a vfio-ap adapter or domain number is above 255",
-            Self::ApConfigKind => "the shell-device configuration is not of kind vfio-ap-matrix",
-        }
-    }
+        /// virtio: a record header's size exceeds the driver's limit (2^32 − 1).
+        VirtioRecordSize = 730, "virtio-record-size", ENOMEM, // as virtiovf_resume_read_header returns
+            what: "a virtio record is larger than the driver accepts (2^32 - 1 bytes)",
+            advice: INVARIANT;
+        /// virtio: a record with an unknown tag that is not marked optional.
+        VirtioUnknownRecord = 731, "virtio-unknown-record", EOPNOTSUPP,
+            what: "a virtio record has an unknown tag and is not marked optional",
+            advice: INVARIANT;
+        /// virtio: record flags other than bit 0 (optional).
+        VirtioRecordFlags = 732, "virtio-record-flags", EBADMSG,
+            what: "a virtio record has flags other than bit 0 (optional)",
+            advice: INVARIANT;
+        /// virtio: no device-data record, or an empty one.
+        VirtioNoDeviceData = 733, "virtio-no-device-data", EBADMSG,
+            what: "the virtio stream has no device-data record, or an empty one",
+            advice: INVARIANT;
+        /// virtio: a part type this codec does not know, not marked optional.
+        VirtioUnknownPart = 734, "virtio-unknown-part", EOPNOTSUPP,
+            what: "a device part of unknown type is not marked optional",
+            advice: INVARIANT;
+        /// virtio: a part length other than its type requires.
+        VirtioPartLength = 735, "virtio-part-length", EBADMSG,
+            what: "a device part's length is not the one its type requires",
+            advice: INVARIANT;
+        /// virtio: a PCI common configuration offset that is not a field start.
+        VirtioCommonCfgOffset = 736, "virtio-common-cfg-offset", EBADMSG,
+            what: "a PCI common configuration part names an offset that is not a field of virtio_pci_common_cfg",
+            advice: INVARIANT;
+        /// virtio: parts out of the order the specification prescribes.
+        VirtioPartOrder = 737, "virtio-part-order", EBADMSG,
+            what: "device parts are not in the order the VIRTIO specification prescribes",
+            advice: INVARIANT;
+        /// virtio: the same part (type and selector) twice in one record.
+        VirtioDuplicatePart = 738, "virtio-duplicate-part", EBADMSG,
+            what: "the same device part appears twice in one record",
+            advice: INVARIANT;
+        /// virtio: a part whose mandatory preceding part is missing.
+        VirtioMissingPart = 739, "virtio-missing-part", EBADMSG,
+            what: "a device part's mandatory preceding part is missing",
+            advice: INVARIANT;
+        /// virtio: part flags other than the spec's (bit 0 on device features
+        /// only).
+        VirtioPartFlags = 740, "virtio-part-flags", EBADMSG,
+            what: "a device part's flags are wrong (only device features carry bit 0, optional)",
+            advice: INVARIANT;
+        /// virtio: a virtqueue index at or above the device's queue count.
+        VirtioQueueIndex = 741, "virtio-queue-index", EBADMSG,
+            what: "a virtqueue index is not below the device's number of queues",
+            advice: INVARIANT;
+        /// virtio: a virtqueue configuration out of range (size above 32768,
+        /// enable not 0 or 1).
+        VirtioQueueConfig = 742, "virtio-queue-config", EBADMSG,
+            what: "a virtqueue configuration is out of range (size above 32768, or enable not 0 or 1)",
+            advice: INVARIANT;
+        /// virtio: device status with reserved bits set.
+        VirtioDeviceStatus = 743, "virtio-device-status", EBADMSG,
+            what: "the device status has reserved bits (0x10, 0x20) set",
+            advice: INVARIANT;
+        /// virtio: the driver accepted a feature the device does not offer.
+        VirtioFeatureNotOffered = 744, "virtio-feature-not-offered", EBADMSG,
+            what: "the driver features include a feature the device does not offer",
+            advice: INVARIANT;
 
-    /// What a person should do about it.
-    #[must_use]
-    pub const fn advice(self) -> &'static str {
-        match self {
-            Self::Truncated | Self::TrailingBytes | Self::MttySize => {
-                "the state was cut off or padded on its way; if the image verified, the source's driver wrote a malformed state: report it to the vendor and do not restore it"
-            }
-            Self::BufferTooSmall => "pass an output buffer of at least the encoded length",
-            Self::UnsupportedIdentity | Self::NoCodec => {
-                "decode the payload with the codec of the vendor and device named in the verified header; a cross-vendor or cross-type payload never reaches another codec"
-            }
-            Self::MttyVersion | Self::MttyPortCount => {
-                "the state is for another mtty driver version or mdev type: migrate to a destination of the same type (mtty-1 has 1 port, mtty-2 has 2)"
-            }
-            Self::ApMatrixLength | Self::ApConfigKind => {
-                "build the configuration with `migseal descriptor --sysfs` or the codec's encoder: exactly APM|AQM|ADM, 32 bytes each"
-            }
-            Self::ApSyntax | Self::ApIdOutOfRange => {
-                "give the text as the vfio-ap sysfs attributes print it: matrix lines AA.DDDD, AA. or .DDDD, control_domains lines DDDD, ap_config three 0x-masks (hex, ids 0-255)"
-            }
-            _ => {
-                "the state breaks an invariant of the device's own format: even if its image verified, the source produced a state the destination must not load; do not restore it and report the image to the vendor"
-            }
-        }
+        /// vfio-ap: a matrix that is not 96 bytes.
+        ApMatrixLength = 760, "ap-matrix-length", EBADMSG,
+            what: "a vfio-ap matrix is not 96 bytes (APM, AQM, ADM of 32 bytes each)",
+            advice: AP_BUILD;
+        /// vfio-ap: sysfs text that is not in the attribute's format.
+        ApSyntax = 761, "ap-syntax", EINVAL,
+            what: "vfio-ap sysfs text is not in the attribute's format",
+            advice: AP_TEXT;
+        /// vfio-ap: an adapter or domain number above 255.
+        ApIdOutOfRange = 762, "ap-id-out-of-range", EINVAL,
+            what: "a vfio-ap adapter or domain number is above 255",
+            advice: AP_TEXT;
+        /// vfio-ap: a shell configuration of another kind than `vfio-ap-matrix`.
+        ApConfigKind = 763, "ap-config-kind", EINVAL,
+            what: "the shell-device configuration is not of kind vfio-ap-matrix",
+            advice: AP_BUILD;
     }
 }
 

@@ -3,294 +3,286 @@
 
 use core::fmt;
 
-/// Stable numeric error codes of the format layer (spec §9, range 100–299).
-///
-/// The numbers never change meaning; new codes are only ever added. Kernel
-/// callers map them to errno values with [`ErrorCode::errno`].
-#[non_exhaustive]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[repr(u16)]
-pub enum ErrorCode {
-    /// The input ended inside a data item.
-    Truncated = 100,
-    /// An integer, length or tag was not encoded in the shortest form.
-    NonShortestHead = 101,
-    /// An indefinite-length string, array or map.
-    IndefiniteLength = 102,
-    /// Additional information 28–30, reserved by RFC 8949.
-    ReservedAdditionalInfo = 103,
-    /// A floating-point value.
-    FloatNotAllowed = 104,
-    /// A simple value other than false, true and null.
-    SimpleValueNotAllowed = 105,
-    /// A tag the specification does not allow at this place.
-    TagNotAllowed = 106,
-    /// A text string that is not valid UTF-8.
-    InvalidUtf8 = 107,
-    /// Map keys not in bytewise order of their encodings.
-    MapKeysUnsorted = 108,
-    /// The same map key twice.
-    DuplicateMapKey = 109,
-    /// Arrays, maps and tags nested deeper than the fixed bound.
-    NestingTooDeep = 110,
-    /// A declared length or count above the limit for this place.
-    LengthOverLimit = 111,
-    /// Bytes after the last data item.
-    TrailingBytes = 112,
-    /// A data item of another type than this place requires.
-    UnexpectedType = 113,
-    /// An integer outside the range this field allows.
-    IntegerOutOfRange = 114,
-    /// A "break" byte (0xff) outside an indefinite-length item.
-    StrayBreak = 115,
-    /// A caller's output buffer is too small for the encoding.
-    BufferTooSmall = 116,
-    /// An encoder call that would not produce one canonical item.
-    EncoderMisuse = 117,
-
-    /// A record whose type is not header (0), chunk (1) or seal (2).
-    UnknownRecordType = 200,
-    /// A record array with the wrong number of elements.
-    RecordShape = 201,
-    /// A required map key is absent.
-    MissingField = 202,
-    /// A map key this format version does not define.
-    UnknownField = 203,
-    /// A format version other than 1.
-    UnsupportedFormatVersion = 204,
-    /// An identifier outside the alphabet or length the spec allows.
-    InvalidIdentifier = 205,
-    /// A byte string of the wrong length (key id, nonce, signature, ...).
-    InvalidFieldLength = 206,
-    /// A list that must be strictly increasing is not (unsorted or repeated).
-    ListNotSorted = 207,
-    /// A version range whose minimum is above its maximum.
-    InvalidVersionRange = 208,
-    /// A subject outside the alphabet or length the spec allows.
-    InvalidSubject = 209,
-    /// A chunk record that carries no bytes.
-    EmptyChunk = 210,
-    /// The COSE protected header is not the one the spec defines.
-    BadProtectedHeader = 211,
-    /// A COSE algorithm other than Ed25519 (-19).
-    UnsupportedAlgorithm = 212,
-    /// A non-empty COSE unprotected header.
-    BadUnprotectedHeader = 213,
-    /// A COSE_Sign1 whose payload is not detached (not null).
-    PayloadNotDetached = 214,
-    /// A descriptor role other than source (0) or destination (1), or a
-    /// descriptor that contradicts its role.
-    InvalidDescriptor = 215,
+/// errno values (Linux, positive) that the error tables name: one place
+/// for the numbers, so a table row reads `EBADMSG`, not `74`.
+pub mod errno {
+    /// Operation not permitted.
+    pub const EPERM: i32 = 1;
+    /// Argument list too long: a limit.
+    pub const E2BIG: i32 = 7;
+    /// Out of memory.
+    pub const ENOMEM: i32 = 12;
+    /// Invalid argument.
+    pub const EINVAL: i32 = 22;
+    /// No space left on device: an output buffer.
+    pub const ENOSPC: i32 = 28;
+    /// Not a data message: a malformed image.
+    pub const EBADMSG: i32 = 74;
+    /// Operation not supported.
+    pub const EOPNOTSUPP: i32 = 95;
+    /// Key has been revoked.
+    pub const EKEYREVOKED: i32 = 128;
+    /// Key was rejected by service.
+    pub const EKEYREJECTED: i32 = 129;
 }
 
-impl ErrorCode {
-    /// Every code, in numeric order: for tables, bindings and tests that
-    /// must cover them all.
-    pub const ALL: &'static [Self] = &[
-        Self::Truncated,
-        Self::NonShortestHead,
-        Self::IndefiniteLength,
-        Self::ReservedAdditionalInfo,
-        Self::FloatNotAllowed,
-        Self::SimpleValueNotAllowed,
-        Self::TagNotAllowed,
-        Self::InvalidUtf8,
-        Self::MapKeysUnsorted,
-        Self::DuplicateMapKey,
-        Self::NestingTooDeep,
-        Self::LengthOverLimit,
-        Self::TrailingBytes,
-        Self::UnexpectedType,
-        Self::IntegerOutOfRange,
-        Self::StrayBreak,
-        Self::BufferTooSmall,
-        Self::EncoderMisuse,
-        Self::UnknownRecordType,
-        Self::RecordShape,
-        Self::MissingField,
-        Self::UnknownField,
-        Self::UnsupportedFormatVersion,
-        Self::InvalidIdentifier,
-        Self::InvalidFieldLength,
-        Self::ListNotSorted,
-        Self::InvalidVersionRange,
-        Self::InvalidSubject,
-        Self::EmptyChunk,
-        Self::BadProtectedHeader,
-        Self::UnsupportedAlgorithm,
-        Self::BadUnprotectedHeader,
-        Self::PayloadNotDetached,
-        Self::InvalidDescriptor,
-    ];
-
-    /// The stable number of this code.
-    #[must_use]
-    pub const fn code(self) -> u16 {
-        // `as` on a fieldless #[repr(u16)] enum is exact; the lint exists for
-        // numeric truncation, which cannot happen here.
-        #[allow(clippy::as_conversions)]
-        {
-            self as u16
+/// Declares the format layer's code table: one row per code generates the
+/// variant, its number, name, errno and texts, and [`ErrorCode::ALL`].
+///
+/// A row is `Variant = code, "name", ERRNO, what: "...", advice: ...,`
+/// optionally followed by `summary: "..."` when the one-line message of
+/// the C ABI says more than `what` (it defaults to `what`).
+macro_rules! error_codes {
+    (
+        $(#[$meta:meta])*
+        pub enum $Enum:ident {
+            $(
+                $(#[$doc:meta])*
+                $Variant:ident = $code:literal, $name:literal, $errno:ident,
+                    what: $what:expr,
+                    advice: $advice:expr
+                    $(, summary: $summary:expr)? ;
+            )*
         }
-    }
+    ) => {
+        $(#[$meta])*
+        pub enum $Enum {
+            $( $(#[$doc])* $Variant = $code, )*
+        }
 
-    /// The errno a kernel caller returns for this code (positive value).
+        impl $Enum {
+            /// Every code, in numeric order: for tables, bindings and tests
+            /// that must cover them all.
+            pub const ALL: &'static [Self] = &[ $( Self::$Variant, )* ];
+
+            /// The stable number of this code.
+            #[must_use]
+            pub const fn code(self) -> u16 {
+                match self { $( Self::$Variant => $code, )* }
+            }
+
+            /// A short name, stable like the number (used by the CLI's
+            /// `--json`).
+            #[must_use]
+            pub const fn name(self) -> &'static str {
+                match self { $( Self::$Variant => $name, )* }
+            }
+
+            /// The errno a kernel caller returns for this code (positive
+            /// value).
+            ///
+            /// Everything the format layer refuses is a malformed or corrupt
+            /// image: `EBADMSG` for damaged structure, `EINVAL` for an
+            /// unsupported version or misuse, `E2BIG` for limits, `ENOSPC`
+            /// for an output buffer.
+            #[must_use]
+            pub const fn errno(self) -> i32 {
+                match self { $( Self::$Variant => errno::$errno, )* }
+            }
+
+            /// What happened, in words, without the specifics.
+            #[must_use]
+            pub const fn what(self) -> &'static str {
+                match self { $( Self::$Variant => $what, )* }
+            }
+
+            /// What a person should do about it.
+            #[must_use]
+            pub const fn advice(self) -> &'static str {
+                match self { $( Self::$Variant => $advice, )* }
+            }
+
+            /// One line that stands alone: what happened and, briefly, what
+            /// it means (the C ABI's `migseal_status_message`).
+            #[must_use]
+            pub const fn summary(self) -> &'static str {
+                match self { $( Self::$Variant => error_codes!(@or $($summary)?, $what), )* }
+            }
+        }
+    };
+    (@or $given:expr, $default:expr) => { $given };
+    (@or , $default:expr) => { $default };
+}
+
+/// Advice for bytes that are CBOR but not the one canonical encoding.
+const RECREATE_CANONICAL: &str = "migseal accepts only the one canonical encoding; the bytes were not written by a conforming encoder or were altered: re-create them with migseal";
+/// Advice for bytes that are not well-formed CBOR at all.
+const NOT_CBOR: &str = "this is not well-formed CBOR: the input is damaged or is not a migseal image";
+/// Advice for a limit.
+const LIMIT: &str = "refused before reading further; if the producer is trusted, raise the limit in the policy, otherwise discard the input";
+/// Advice for well-formed CBOR that breaks the v1 schema.
+const SCHEMA: &str = "the bytes do not follow the migseal v1 schema (spec/migseal.cddl); re-create them with a conforming encoder";
+/// Advice for a seal of another form than v1's one.
+const SEAL_FORM: &str = "migseal v1 has exactly one seal form (COSE_Sign1, Ed25519 -19, detached payload); re-seal the image with migseal";
+
+error_codes! {
+    /// Stable numeric error codes of the format layer (spec §9, range 100–299).
     ///
-    /// Everything the format layer refuses is a malformed or corrupt image:
-    /// `EBADMSG` for damaged structure, `EINVAL` for an unsupported version
-    /// or misuse, `E2BIG` for limits, `ENOSPC` for an output buffer.
-    #[must_use]
-    pub const fn errno(self) -> i32 {
-        match self {
-            Self::LengthOverLimit | Self::NestingTooDeep => 7, // E2BIG
-            Self::BufferTooSmall => 28,                        // ENOSPC
-            Self::UnsupportedFormatVersion | Self::UnsupportedAlgorithm | Self::EncoderMisuse => {
-                22 // EINVAL
-            }
-            _ => 74, // EBADMSG
-        }
-    }
+    /// The numbers never change meaning; new codes are only ever added. Kernel
+    /// callers map them to errno values with [`ErrorCode::errno`].
+    #[non_exhaustive]
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    #[repr(u16)]
+    pub enum ErrorCode {
+        /// The input ended inside a data item.
+        Truncated = 100, "truncated", EBADMSG,
+            what: "the input ends inside a data item",
+            advice: "the image was cut off in transfer or storage; obtain the complete image",
+            summary: "the input ends inside a data item: the image was cut off";
+        /// An integer, length or tag was not encoded in the shortest form.
+        NonShortestHead = 101, "non-shortest-head", EBADMSG,
+            what: "an integer, length or tag is not encoded in its shortest form",
+            advice: RECREATE_CANONICAL,
+            summary: "an integer, length or tag is not in its shortest form: not canonical CBOR";
+        /// An indefinite-length string, array or map.
+        IndefiniteLength = 102, "indefinite-length", EBADMSG,
+            what: "an indefinite-length item appears",
+            advice: RECREATE_CANONICAL,
+            summary: "an indefinite-length item: not canonical CBOR";
+        /// Additional information 28–30, reserved by RFC 8949.
+        ReservedAdditionalInfo = 103, "reserved-additional-info", EBADMSG,
+            what: "a reserved CBOR head (additional information 28-30) appears",
+            advice: NOT_CBOR,
+            summary: "a reserved CBOR head (additional information 28-30): not well-formed CBOR";
+        /// A floating-point value.
+        FloatNotAllowed = 104, "float-not-allowed", EBADMSG,
+            what: "a floating-point value appears",
+            advice: RECREATE_CANONICAL,
+            summary: "a floating-point value: migseal allows none";
+        /// A simple value other than false, true and null.
+        SimpleValueNotAllowed = 105, "simple-value-not-allowed", EBADMSG,
+            what: "a simple value other than false, true or null appears",
+            advice: RECREATE_CANONICAL,
+            summary: "a simple value other than false, true or null";
+        /// A tag the specification does not allow at this place.
+        TagNotAllowed = 106, "tag-not-allowed", EBADMSG,
+            what: "a CBOR tag appears where the format allows none",
+            advice: RECREATE_CANONICAL,
+            summary: "a CBOR tag where the format allows none";
+        /// A text string that is not valid UTF-8.
+        InvalidUtf8 = 107, "invalid-utf8", EBADMSG,
+            what: "a text string is not valid UTF-8",
+            advice: NOT_CBOR;
+        /// Map keys not in bytewise order of their encodings.
+        MapKeysUnsorted = 108, "map-keys-unsorted", EBADMSG,
+            what: "map keys are not in bytewise order of their encodings",
+            advice: RECREATE_CANONICAL,
+            summary: "map keys are not in bytewise order: not canonical CBOR";
+        /// The same map key twice.
+        DuplicateMapKey = 109, "duplicate-map-key", EBADMSG,
+            what: "a map key appears twice",
+            advice: RECREATE_CANONICAL;
+        /// Arrays, maps and tags nested deeper than the fixed bound.
+        NestingTooDeep = 110, "nesting-too-deep", E2BIG,
+            what: "items are nested deeper than the fixed bound",
+            advice: LIMIT;
+        /// A declared length or count above the limit for this place.
+        LengthOverLimit = 111, "length-over-limit", E2BIG,
+            what: "a declared length or count is above the limit",
+            advice: LIMIT,
+            summary: "a declared length or count is above the limit: refused before reading it";
+        /// Bytes after the last data item.
+        TrailingBytes = 112, "trailing-bytes", EBADMSG,
+            what: "bytes follow the last data item",
+            advice: "an image ends with its last record; remove what was appended or check that two files were not concatenated",
+            summary: "bytes follow the last record or item";
+        /// A data item of another type than this place requires.
+        UnexpectedType = 113, "unexpected-type", EBADMSG,
+            what: "a data item has another type than required here",
+            advice: SCHEMA,
+            summary: "a data item has another type than required here: not a migseal image";
+        /// An integer outside the range this field allows.
+        IntegerOutOfRange = 114, "integer-out-of-range", EBADMSG,
+            what: "an integer is outside the range of this field",
+            advice: SCHEMA,
+            summary: "an integer is outside the range of its field";
+        /// A "break" byte (0xff) outside an indefinite-length item.
+        StrayBreak = 115, "stray-break", EBADMSG,
+            what: "a break byte (0xff) appears outside an indefinite-length item",
+            advice: NOT_CBOR,
+            summary: "a break byte (0xff) outside an indefinite-length item";
+        /// A caller's output buffer is too small for the encoding.
+        BufferTooSmall = 116, "buffer-too-small", ENOSPC,
+            what: "the output buffer is too small",
+            advice: "pass a larger output buffer",
+            summary: "an output buffer is too small for the encoding";
+        /// An encoder call that would not produce one canonical item.
+        EncoderMisuse = 117, "encoder-misuse", EINVAL,
+            what: "the encoder was asked for something that is not one canonical item",
+            advice: "fix the calling code: every container must get exactly its declared number of items";
 
-    /// A short name, stable like the number (used by the CLI's `--json`).
-    #[must_use]
-    pub const fn name(self) -> &'static str {
-        match self {
-            Self::Truncated => "truncated",
-            Self::NonShortestHead => "non-shortest-head",
-            Self::IndefiniteLength => "indefinite-length",
-            Self::ReservedAdditionalInfo => "reserved-additional-info",
-            Self::FloatNotAllowed => "float-not-allowed",
-            Self::SimpleValueNotAllowed => "simple-value-not-allowed",
-            Self::TagNotAllowed => "tag-not-allowed",
-            Self::InvalidUtf8 => "invalid-utf8",
-            Self::MapKeysUnsorted => "map-keys-unsorted",
-            Self::DuplicateMapKey => "duplicate-map-key",
-            Self::NestingTooDeep => "nesting-too-deep",
-            Self::LengthOverLimit => "length-over-limit",
-            Self::TrailingBytes => "trailing-bytes",
-            Self::UnexpectedType => "unexpected-type",
-            Self::IntegerOutOfRange => "integer-out-of-range",
-            Self::StrayBreak => "stray-break",
-            Self::BufferTooSmall => "buffer-too-small",
-            Self::EncoderMisuse => "encoder-misuse",
-            Self::UnknownRecordType => "unknown-record-type",
-            Self::RecordShape => "record-shape",
-            Self::MissingField => "missing-field",
-            Self::UnknownField => "unknown-field",
-            Self::UnsupportedFormatVersion => "unsupported-format-version",
-            Self::InvalidIdentifier => "invalid-identifier",
-            Self::InvalidFieldLength => "invalid-field-length",
-            Self::ListNotSorted => "list-not-sorted",
-            Self::InvalidVersionRange => "invalid-version-range",
-            Self::InvalidSubject => "invalid-subject",
-            Self::EmptyChunk => "empty-chunk",
-            Self::BadProtectedHeader => "bad-protected-header",
-            Self::UnsupportedAlgorithm => "unsupported-algorithm",
-            Self::BadUnprotectedHeader => "bad-unprotected-header",
-            Self::PayloadNotDetached => "payload-not-detached",
-            Self::InvalidDescriptor => "invalid-descriptor",
-        }
-    }
-
-    /// What happened, in words, without the specifics.
-    #[must_use]
-    pub const fn what(self) -> &'static str {
-        match self {
-            Self::Truncated => "the input ends inside a data item",
-            Self::NonShortestHead => "an integer, length or tag is not encoded in its shortest form",
-            Self::IndefiniteLength => "an indefinite-length item appears",
-            Self::ReservedAdditionalInfo => "a reserved CBOR head (additional information 28-30) appears",
-            Self::FloatNotAllowed => "a floating-point value appears",
-            Self::SimpleValueNotAllowed => "a simple value other than false, true or null appears",
-            Self::TagNotAllowed => "a CBOR tag appears where the format allows none",
-            Self::InvalidUtf8 => "a text string is not valid UTF-8",
-            Self::MapKeysUnsorted => "map keys are not in bytewise order of their encodings",
-            Self::DuplicateMapKey => "a map key appears twice",
-            Self::NestingTooDeep => "items are nested deeper than the fixed bound",
-            Self::LengthOverLimit => "a declared length or count is above the limit",
-            Self::TrailingBytes => "bytes follow the last data item",
-            Self::UnexpectedType => "a data item has another type than required here",
-            Self::IntegerOutOfRange => "an integer is outside the range of this field",
-            Self::StrayBreak => "a break byte (0xff) appears outside an indefinite-length item",
-            Self::BufferTooSmall => "the output buffer is too small",
-            Self::EncoderMisuse => "the encoder was asked for something that is not one canonical item",
-            Self::UnknownRecordType => "a record has an unknown type",
-            Self::RecordShape => "a record has the wrong number of elements",
-            Self::MissingField => "a required field is missing",
-            Self::UnknownField => "a field this format version does not define appears",
-            Self::UnsupportedFormatVersion => "the format version is not supported",
-            Self::InvalidIdentifier => {
-                "an identifier is empty, too long or has a byte outside [A-Za-z0-9._-]"
-            }
-            Self::InvalidFieldLength => "a byte string has the wrong length for its field",
-            Self::ListNotSorted => "a list is not strictly increasing (unsorted or repeated entries)",
-            Self::InvalidVersionRange => "a version range has its minimum above its maximum",
-            Self::InvalidSubject => "the subject is empty, too long or has a byte outside printable ASCII",
-            Self::EmptyChunk => "a chunk record carries no bytes",
-            Self::BadProtectedHeader => "the COSE protected header is not the one migseal v1 defines",
-            Self::UnsupportedAlgorithm => "the COSE algorithm is not Ed25519 (-19)",
-            Self::BadUnprotectedHeader => "the COSE unprotected header is not empty",
-            Self::PayloadNotDetached => "the COSE_Sign1 payload is not detached (null)",
-            Self::InvalidDescriptor => {
-                "the descriptor's role is unknown, or its codec or version list is empty"
-            }
-        }
-    }
-
-    /// What a person should do about it.
-    #[must_use]
-    pub const fn advice(self) -> &'static str {
-        match self {
-            Self::Truncated => "the image was cut off in transfer or storage; obtain the complete image",
-            Self::NonShortestHead
-            | Self::IndefiniteLength
-            | Self::MapKeysUnsorted
-            | Self::DuplicateMapKey
-            | Self::FloatNotAllowed
-            | Self::SimpleValueNotAllowed
-            | Self::TagNotAllowed => {
-                "migseal accepts only the one canonical encoding; the bytes were not written by a conforming encoder or were altered: re-create them with migseal"
-            }
-            Self::ReservedAdditionalInfo | Self::StrayBreak | Self::InvalidUtf8 => {
-                "this is not well-formed CBOR: the input is damaged or is not a migseal image"
-            }
-            Self::NestingTooDeep | Self::LengthOverLimit => {
-                "refused before reading further; if the producer is trusted, raise the limit in the policy, otherwise discard the input"
-            }
-            Self::TrailingBytes => {
-                "an image ends with its last record; remove what was appended or check that two files were not concatenated"
-            }
-            Self::UnexpectedType
-            | Self::IntegerOutOfRange
-            | Self::RecordShape
-            | Self::UnknownRecordType
-            | Self::MissingField
-            | Self::UnknownField
-            | Self::InvalidIdentifier
-            | Self::InvalidFieldLength
-            | Self::ListNotSorted
-            | Self::InvalidVersionRange
-            | Self::InvalidSubject
-            | Self::EmptyChunk => {
-                "the bytes do not follow the migseal v1 schema (spec/migseal.cddl); re-create them with a conforming encoder"
-            }
-            Self::BufferTooSmall => "pass a larger output buffer",
-            Self::EncoderMisuse => {
-                "fix the calling code: every container must get exactly its declared number of items"
-            }
-            Self::UnsupportedFormatVersion => {
-                "this image or descriptor needs a newer migseal; upgrade the destination or re-seal with format version 1"
-            }
-            Self::BadProtectedHeader
-            | Self::UnsupportedAlgorithm
-            | Self::BadUnprotectedHeader
-            | Self::PayloadNotDetached => {
-                "migseal v1 has exactly one seal form (COSE_Sign1, Ed25519 -19, detached payload); re-seal the image with migseal"
-            }
-            Self::InvalidDescriptor => {
-                "give role 0 (source) or 1 (destination), at least one codec and one version range; fix the descriptor file"
-            }
-        }
+        /// A record whose type is not header (0), chunk (1) or seal (2).
+        UnknownRecordType = 200, "unknown-record-type", EBADMSG,
+            what: "a record has an unknown type",
+            advice: SCHEMA,
+            summary: "a record type other than header, chunk or seal";
+        /// A record array with the wrong number of elements.
+        RecordShape = 201, "record-shape", EBADMSG,
+            what: "a record has the wrong number of elements",
+            advice: SCHEMA;
+        /// A required map key is absent.
+        MissingField = 202, "missing-field", EBADMSG,
+            what: "a required field is missing",
+            advice: SCHEMA;
+        /// A map key this format version does not define.
+        UnknownField = 203, "unknown-field", EBADMSG,
+            what: "a field this format version does not define appears",
+            advice: SCHEMA,
+            summary: "a field this format version does not define";
+        /// A format version other than 1.
+        UnsupportedFormatVersion = 204, "unsupported-format-version", EINVAL,
+            what: "the format version is not supported",
+            advice: "this image or descriptor needs a newer migseal; upgrade the destination or re-seal with format version 1";
+        /// An identifier outside the alphabet or length the spec allows.
+        InvalidIdentifier = 205, "invalid-identifier", EBADMSG,
+            what: "an identifier is empty, too long or has a byte outside [A-Za-z0-9._-]",
+            advice: SCHEMA,
+            summary: "an identifier is empty, longer than 64 bytes or has a byte outside [A-Za-z0-9._-]";
+        /// A byte string of the wrong length (key id, nonce, signature, ...).
+        InvalidFieldLength = 206, "invalid-field-length", EBADMSG,
+            what: "a byte string has the wrong length for its field",
+            advice: SCHEMA,
+            summary: "a byte string has the wrong length for its field (key id, nonce, signature, config)";
+        /// A list that must be strictly increasing is not (unsorted or repeated).
+        ListNotSorted = 207, "list-not-sorted", EBADMSG,
+            what: "a list is not strictly increasing (unsorted or repeated entries)",
+            advice: SCHEMA;
+        /// A version range whose minimum is above its maximum.
+        InvalidVersionRange = 208, "invalid-version-range", EBADMSG,
+            what: "a version range has its minimum above its maximum",
+            advice: SCHEMA;
+        /// A subject outside the alphabet or length the spec allows.
+        InvalidSubject = 209, "invalid-subject", EBADMSG,
+            what: "the subject is empty, too long or has a byte outside printable ASCII",
+            advice: SCHEMA,
+            summary: "the subject is empty, longer than 128 bytes or not printable ASCII";
+        /// A chunk record that carries no bytes.
+        EmptyChunk = 210, "empty-chunk", EBADMSG,
+            what: "a chunk record carries no bytes",
+            advice: SCHEMA;
+        /// The COSE protected header is not the one the spec defines.
+        BadProtectedHeader = 211, "bad-protected-header", EBADMSG,
+            what: "the COSE protected header is not the one migseal v1 defines",
+            advice: SEAL_FORM;
+        /// A COSE algorithm other than Ed25519 (-19).
+        UnsupportedAlgorithm = 212, "unsupported-algorithm", EINVAL,
+            what: "the COSE algorithm is not Ed25519 (-19)",
+            advice: SEAL_FORM;
+        /// A non-empty COSE unprotected header.
+        BadUnprotectedHeader = 213, "bad-unprotected-header", EBADMSG,
+            what: "the COSE unprotected header is not empty",
+            advice: SEAL_FORM;
+        /// A COSE_Sign1 whose payload is not detached (not null).
+        PayloadNotDetached = 214, "payload-not-detached", EBADMSG,
+            what: "the COSE_Sign1 payload is not detached (null)",
+            advice: SEAL_FORM,
+            summary: "the COSE_Sign1 payload is not detached";
+        /// A descriptor role other than source (0) or destination (1), or a
+        /// descriptor that contradicts its role.
+        InvalidDescriptor = 215, "invalid-descriptor", EBADMSG,
+            what: "the descriptor's role is unknown, or its codec or version list is empty",
+            advice: "give role 0 (source) or 1 (destination), at least one codec and one version range; fix the descriptor file",
+            summary: "the descriptor is inconsistent with its role, or its role is unknown";
     }
 }
 

@@ -36,7 +36,7 @@ pub mod envelope;
 mod error;
 mod ident;
 
-pub use error::{Detail, Error, ErrorCode, Result};
+pub use error::{Detail, Error, ErrorCode, Result, errno};
 pub use ident::{Ident, IdentBuf, MAX_IDENT_LEN, MAX_SUBJECT_LEN, Subject, SubjectBuf};
 
 #[cfg(test)]

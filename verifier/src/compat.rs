@@ -9,8 +9,8 @@
 
 use core::fmt;
 
-use migseal_format::Ident;
 use migseal_format::envelope::{Descriptor, Role, ShellConfig, StateVersion, VersionRange};
+use migseal_format::{Ident, errno};
 
 /// Most reasons a [`Compatibility`] keeps; more are counted, not kept.
 /// Only missing features can overflow it: every other kind of reason
@@ -20,70 +20,84 @@ pub const MAX_REASONS: usize = 16;
 /// Reasons the check can add after the missing features (config, codec).
 const REASONS_AFTER_FEATURES: usize = 2;
 
-/// Stable codes of compatibility refusals (spec §9, 500–507).
-#[non_exhaustive]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum CompatCode {
-    /// Different vendor.
-    VendorMismatch,
-    /// Different device API.
-    DeviceApiMismatch,
-    /// Different device type.
-    DeviceTypeMismatch,
-    /// No common state version.
-    VersionUnsupported,
-    /// A feature the state depends on that the destination lacks.
-    FeatureMissing,
-    /// Shell-device configurations differ.
-    ConfigMismatch,
-    /// No common codec.
-    CodecUnsupported,
-    /// The descriptors are not a source and a destination.
-    RoleMismatch,
+/// Declares the compatibility code table: one row per code generates the
+/// variant, its number, name, errno and one-line summary, and
+/// [`CompatCode::ALL`]. A row is `Variant = code, "name", ERRNO, "summary";`.
+macro_rules! compat_codes {
+    (
+        $(#[$meta:meta])*
+        pub enum $Enum:ident {
+            $( $(#[$doc:meta])* $Variant:ident = $code:literal, $name:literal, $errno:ident, $summary:literal; )*
+        }
+    ) => {
+        $(#[$meta])*
+        pub enum $Enum {
+            $( $(#[$doc])* $Variant, )*
+        }
+
+        impl $Enum {
+            /// Every code, in numeric order (also the order of the check's
+            /// rules, after the role rule).
+            pub const ALL: &'static [Self] = &[ $( Self::$Variant, )* ];
+
+            /// The stable number.
+            #[must_use]
+            pub const fn code(self) -> u16 {
+                match self { $( Self::$Variant => $code, )* }
+            }
+
+            /// The stable short name.
+            #[must_use]
+            pub const fn name(self) -> &'static str {
+                match self { $( Self::$Variant => $name, )* }
+            }
+
+            /// The errno a kernel caller returns (positive): a device that
+            /// cannot take the state does not support the operation.
+            #[must_use]
+            pub const fn errno(self) -> i32 {
+                match self { $( Self::$Variant => errno::$errno, )* }
+            }
+
+            /// One line that stands alone, without the specifics a
+            /// [`Reason`] names (the C ABI's `migseal_status_message`).
+            #[must_use]
+            pub const fn summary(self) -> &'static str {
+                match self { $( Self::$Variant => $summary, )* }
+            }
+        }
+    };
 }
 
-impl CompatCode {
-    /// Every code, in numeric order (also the order of the check's rules,
-    /// after the role rule).
-    pub const ALL: &'static [Self] = &[
-        Self::VendorMismatch,
-        Self::DeviceApiMismatch,
-        Self::DeviceTypeMismatch,
-        Self::VersionUnsupported,
-        Self::FeatureMissing,
-        Self::ConfigMismatch,
-        Self::CodecUnsupported,
-        Self::RoleMismatch,
-    ];
-
-    /// The stable number.
-    #[must_use]
-    pub const fn code(self) -> u16 {
-        match self {
-            Self::VendorMismatch => 500,
-            Self::DeviceApiMismatch => 501,
-            Self::DeviceTypeMismatch => 502,
-            Self::VersionUnsupported => 503,
-            Self::FeatureMissing => 504,
-            Self::ConfigMismatch => 505,
-            Self::CodecUnsupported => 506,
-            Self::RoleMismatch => 507,
-        }
-    }
-
-    /// The stable short name.
-    #[must_use]
-    pub const fn name(self) -> &'static str {
-        match self {
-            Self::VendorMismatch => "vendor-mismatch",
-            Self::DeviceApiMismatch => "device-api-mismatch",
-            Self::DeviceTypeMismatch => "device-type-mismatch",
-            Self::VersionUnsupported => "version-unsupported",
-            Self::FeatureMissing => "feature-missing",
-            Self::ConfigMismatch => "config-mismatch",
-            Self::CodecUnsupported => "codec-unsupported",
-            Self::RoleMismatch => "role-mismatch",
-        }
+compat_codes! {
+    /// Stable codes of compatibility refusals (spec §9, 500–507).
+    #[non_exhaustive]
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum CompatCode {
+        /// Different vendor.
+        VendorMismatch = 500, "vendor-mismatch", EOPNOTSUPP,
+            "the state is for another vendor's device";
+        /// Different device API.
+        DeviceApiMismatch = 501, "device-api-mismatch", EOPNOTSUPP,
+            "the state is for another device API";
+        /// Different device type.
+        DeviceTypeMismatch = 502, "device-type-mismatch", EOPNOTSUPP,
+            "the state is for another device type";
+        /// No common state version.
+        VersionUnsupported = 503, "version-unsupported", EOPNOTSUPP,
+            "the state version is outside every version the device accepts";
+        /// A feature the state depends on that the destination lacks.
+        FeatureMissing = 504, "feature-missing", EOPNOTSUPP,
+            "the state depends on a feature the device lacks";
+        /// Shell-device configurations differ.
+        ConfigMismatch = 505, "config-mismatch", EOPNOTSUPP,
+            "the shell-device configurations differ";
+        /// No common codec.
+        CodecUnsupported = 506, "codec-unsupported", EOPNOTSUPP,
+            "the device decodes none of the state's codecs";
+        /// The descriptors are not a source and a destination.
+        RoleMismatch = 507, "role-mismatch", EOPNOTSUPP,
+            "the descriptors are not a source and a destination";
     }
 }
 

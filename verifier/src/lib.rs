@@ -52,7 +52,7 @@ pub use crypto::{
     verify_with_public_key,
 };
 pub use dalek::{Dalek, DalekKey, DalekSha256};
-pub use error::{Error, ErrorKind, Result};
+pub use error::{CodeInfo, Error, ErrorKind, Result};
 pub use framing::PayloadPiece;
 pub use image::{Chunks, VerifiedImage, verify_image, verify_image_with};
 pub use inspect::{Facts, Inspector};

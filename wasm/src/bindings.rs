@@ -118,6 +118,8 @@ export interface MigsealError extends Error {
   input: "image" | "policy" | "device" | "source" | "destination" | "bytes" | "call";
   code: number | null;
   codeName: string | null;
+  /** The code's class, as the CLI's `--json` prints it ("signature"). */
+  class: string | null;
   errno: number | null;
   offset: number | null;
 }

@@ -1,8 +1,9 @@
 //! Why a call failed, in the shape the JavaScript `Error` carries: the
-//! stable code and name of spec §9 when one applies, the errno, the byte
-//! offset, which argument is at fault, and the same message the CLI
-//! prints.
+//! stable code and name of spec §9 when one applies, its class, the
+//! errno, the byte offset, which argument is at fault, and the same
+//! message the CLI prints.
 
+use migseal::error_class::ErrorClass;
 use migseal::policy_file::PolicyFileError;
 use serde_json::{Value, json};
 
@@ -109,6 +110,13 @@ impl Failure {
         }
     }
 
+    /// The class of the code (spec §9; the CLI's exit class), when there
+    /// is a code.
+    #[must_use]
+    pub fn class(&self) -> Option<ErrorClass> {
+        self.code.and_then(ErrorClass::of_code)
+    }
+
     /// The properties the JavaScript `Error` carries besides its message.
     #[must_use]
     pub fn to_json(&self) -> Value {
@@ -116,6 +124,7 @@ impl Failure {
             "input": self.input.name(),
             "code": self.code,
             "codeName": self.name,
+            "class": self.class().map(ErrorClass::describe),
             "errno": self.errno,
             "offset": self.offset,
         })
@@ -137,6 +146,7 @@ mod tests {
         let j = f.to_json();
         assert_eq!(j["code"], 600);
         assert_eq!(j["codeName"], "bad-signature");
+        assert_eq!(j["class"], "signature");
         assert_eq!(j["input"], "image");
         assert_eq!(j["errno"], e.errno());
     }
@@ -148,6 +158,7 @@ mod tests {
         let e = file.with_policy(|_| ()).unwrap_err();
         let f = Failure::policy(&e);
         assert_eq!((f.input, f.code), (Input::Policy, None));
+        assert_eq!(f.to_json()["class"], Value::Null);
         assert!(
             f.message.starts_with("policy file: trusted[0].public_key: expected 32 bytes"),
             "{}",

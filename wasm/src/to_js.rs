@@ -31,7 +31,7 @@ pub fn to_js(value: &Value) -> JsValue {
 }
 
 /// The `MigsealError` for a failure: an `Error` with the failure's message
-/// and its `input`, `code`, `codeName`, `errno` and `offset`.
+/// and its `input`, `code`, `codeName`, `class`, `errno` and `offset`.
 #[must_use]
 pub fn thrown(f: &Failure) -> JsValue {
     let err = js_sys::Error::new(&f.message);
