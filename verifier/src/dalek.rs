@@ -66,7 +66,8 @@ impl Crypto for Dalek {
         if point.is_small_order() {
             return Err(CryptoFailure::WeakKey);
         }
-        Ok(DalekKey { bytes: *public_key, minus_point: -point })
+        // Group negation (x -> -x): no integer arithmetic, nothing to overflow.
+        Ok(DalekKey { bytes: *public_key, minus_point: core::ops::Neg::neg(point) })
     }
 
     /// Spec §5.7 rules 1, 3 and 4 (rule 2 and A's order were decided when
@@ -111,3 +112,6 @@ fn challenge(r: &[u8; PUBLIC_KEY_LEN], a: &PublicKey, message: &[u8]) -> Scalar 
     migseal_format::bytes::copy_prefix(&mut wide, sha2::Digest::finalize(h).as_slice());
     Scalar::from_bytes_mod_order_wide(&wide)
 }
+
+#[cfg(test)]
+mod tests;
