@@ -147,7 +147,7 @@ const FRAMES_OVER_LIMIT: &[(&str, &str)] = &[(
      (2 x 256 bytes) and the table of odd multiples of A (8 x 160 bytes) live in this one \
      frame (1792 bytes before any temporary). Its types are private to curve25519-dalek; \
      an equivalent built from the public API (EdwardsPoint add, no cheap doubling) is \
-     10-30 % slower, against the signature step's goal of verify_strict + 5 %",
+     10-30 % slower by operation count (not measured), against the signature step's goal of verify_strict + 5 %",
 )];
 
 /// Peak stack of a full verification, by stack painting, in the kernel
