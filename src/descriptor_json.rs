@@ -234,6 +234,38 @@ pub fn looks_like_json(bytes: &[u8]) -> bool {
     bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
 }
 
+/// Why descriptor bytes could not be read in either form.
+#[derive(Debug, thiserror::Error)]
+pub enum DescriptorFileError {
+    /// JSON that does not parse as a descriptor (line and column inside).
+    #[error("descriptor JSON is not valid: {0}")]
+    Json(#[from] serde_json::Error),
+    /// JSON whose values cannot form a descriptor.
+    #[error("descriptor JSON: {0}")]
+    Field(String),
+    /// Not a valid canonical CBOR descriptor (a stable code inside).
+    #[error(transparent)]
+    Cbor(#[from] migseal_format::Error),
+}
+
+/// A descriptor file's bytes, in either form (the JSON text or canonical
+/// CBOR), as validated canonical CBOR: pass the result to
+/// [`Descriptor::decode`].
+///
+/// # Errors
+///
+/// [`DescriptorFileError`]: bad JSON, bad values, or bad CBOR.
+pub fn descriptor_cbor(bytes: &[u8]) -> Result<Vec<u8>, DescriptorFileError> {
+    let cbor = if looks_like_json(bytes) {
+        let json: DescriptorJson = serde_json::from_slice(bytes)?;
+        json.encode().map_err(DescriptorFileError::Field)?
+    } else {
+        bytes.to_vec()
+    };
+    Descriptor::decode(&cbor)?;
+    Ok(cbor)
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -251,6 +283,9 @@ mod tests {
         assert_eq!(back.features, ["VIRTIO_NET_F_MQ", "VIRTIO_F_VERSION_1"]);
         assert_eq!(back.versions, [RangeJson::MinMax { min: "1.0".into(), max: "1.3".into() }]);
         assert_eq!(back.encode().unwrap(), cbor);
+        assert_eq!(descriptor_cbor(text.as_bytes()).unwrap(), cbor);
+        assert_eq!(descriptor_cbor(&cbor).unwrap(), cbor);
+        assert!(matches!(descriptor_cbor(b"\xff"), Err(DescriptorFileError::Cbor(_))));
     }
 
     #[test]

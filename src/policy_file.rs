@@ -110,6 +110,15 @@ pub enum PolicyFileError {
         /// The verifier's refusal (code 409 weak key, 602 invalid key).
         error: migseal_verifier::Error,
     },
+    /// The verifier's policy refused another entry with a stable code (a
+    /// session outside 16-64 bytes: 206; more entries than it holds: 410).
+    #[error("policy file: {field}: {error}")]
+    Invalid {
+        /// Which field.
+        field: String,
+        /// The refusal.
+        error: migseal_verifier::Error,
+    },
 }
 
 impl PolicyFileError {
@@ -117,7 +126,7 @@ impl PolicyFileError {
     #[must_use]
     pub fn code(&self) -> Option<u16> {
         match self {
-            Self::Key { error, .. } => Some(error.code()),
+            Self::Key { error, .. } | Self::Invalid { error, .. } => Some(error.code()),
             _ => None,
         }
     }
@@ -125,6 +134,10 @@ impl PolicyFileError {
 
 fn field(field: impl Into<String>, message: impl core::fmt::Display) -> PolicyFileError {
     PolicyFileError::Field { field: field.into(), message: message.to_string() }
+}
+
+fn invalid(field: impl Into<String>, error: migseal_verifier::Error) -> PolicyFileError {
+    PolicyFileError::Invalid { field: field.into(), error }
 }
 
 fn hex32(s: &str, name: &str) -> Result<[u8; 32], PolicyFileError> {
@@ -182,7 +195,7 @@ impl PolicyFile {
         }
         for (i, r) in self.revoked.iter().enumerate() {
             let name = format!("revoked[{i}]");
-            policy.revoke(hex32(r, &name)?).map_err(|e| field(name, e))?;
+            policy.revoke(hex32(r, &name)?).map_err(|e| invalid(name, e))?;
         }
         for (i, m) in self.min_security.iter().enumerate() {
             let vendor = ident(&m.vendor, &format!("min_security[{i}].vendor"))?;
@@ -193,11 +206,11 @@ impl PolicyFile {
                 .transpose()?;
             policy
                 .require_min_security(vendor, device_type, m.minimum)
-                .map_err(|e| field(format!("min_security[{i}]"), e))?;
+                .map_err(|e| invalid(format!("min_security[{i}]"), e))?;
         }
         if let Some(s) = &self.session {
             let nonce = hex::decode(s).map_err(|e| field("session", format!("not hex: {e}")))?;
-            policy.require_session(&nonce).map_err(|e| field("session", e))?;
+            policy.require_session(&nonce).map_err(|e| invalid("session", e))?;
         }
         if let Some(s) = &self.subject {
             policy.require_subject(Subject::new(s).map_err(|e| field("subject", e))?);

@@ -63,9 +63,11 @@ fn a_policy_session_outside_16_to_64_bytes_is_refused_when_loaded() {
     assert_eq!(file.session.as_deref().map(str::len), Some(30), "15 bytes in hex");
     let refused = |hex_digits: usize| {
         let p = PolicyFile { session: Some("a".repeat(hex_digits)), ..PolicyFile::default() };
-        matches!(p.to_policy(), Err(PolicyFileError::Field { ref field, .. }) if field == "session")
+        matches!(p.to_policy(), Err(PolicyFileError::Invalid { ref field, error }) if field == "session" && error.code() == 206)
     };
-    assert!(matches!(file.to_policy(), Err(PolicyFileError::Field { ref field, .. }) if field == "session"));
+    let e = file.to_policy().unwrap_err();
+    assert!(matches!(e, PolicyFileError::Invalid { ref field, .. } if field == "session"), "{e}");
+    assert_eq!(e.code(), Some(206), "the session nonce's own length code");
     assert!(refused(30) && refused(130) && refused(0));
     assert!(!refused(32) && !refused(128), "16 and 64 bytes are sessions");
 }

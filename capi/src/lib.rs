@@ -30,12 +30,34 @@
 //! a time; a policy and a device may be read by several verifiers on
 //! several threads while no one changes them.
 //!
+//! The source side: `migseal_sealer_*` writes the header record, chunk
+//! heads and the seal into the caller's buffers, with the secret key held
+//! in the sealer's caller memory until `migseal_sealer_release` wipes it.
+//! A sealer may be moved, but copying it would duplicate the key.
+//! `migseal_status_errno(code)` gives a kernel caller its errno, and the
+//! `MIGSEAL_*_SIZE`/`_ALIGN` constants let a driver embed every object in
+//! its own device structure.
+//!
 //! This is the only crate of the workspace with `unsafe`; every block
 //! says why it is sound (`clippy::undocumented_unsafe_blocks` is denied).
+//!
+//! The crate is `no_std`: with default features off (`std` only links the
+//! standard library's panic handler for the userspace static and shared
+//! libraries) and the `kernel` feature on, it is the object a kernel
+//! module links (`cargo xtask kernel`).
+#![no_std]
+
+#[cfg(feature = "std")]
+extern crate std;
+
+#[cfg(all(feature = "kernel", not(feature = "std")))]
+mod kernel;
 
 pub mod compat;
 pub mod device;
 pub mod policy;
+pub mod sealer;
+pub mod sizes;
 pub mod status;
 mod util;
 pub mod verifier;
@@ -51,7 +73,17 @@ pub use policy::{
     migseal_policy_init, migseal_policy_min_security, migseal_policy_revoke, migseal_policy_set_limits,
     migseal_policy_set_session, migseal_policy_set_subject, migseal_policy_size,
 };
-pub use status::{migseal_status, migseal_status_message, migseal_status_name};
+pub use sealer::{
+    MIGSEAL_CHUNK_HEAD_MAX_LEN, MIGSEAL_MAX_HEADER_LEN, MIGSEAL_SEAL_RECORD_LEN, MIGSEAL_SEALER_ALIGN,
+    MIGSEAL_SEALER_SIZE, migseal_public_key, migseal_seal_header, migseal_sealer, migseal_sealer_align,
+    migseal_sealer_begin_chunk, migseal_sealer_chunk_data, migseal_sealer_finish, migseal_sealer_init,
+    migseal_sealer_release, migseal_sealer_size,
+};
+pub use sizes::{
+    MIGSEAL_DEVICE_ALIGN, MIGSEAL_DEVICE_SIZE, MIGSEAL_POLICY_ALIGN, MIGSEAL_POLICY_SIZE,
+    MIGSEAL_VERIFIER_ALIGN, MIGSEAL_VERIFIER_SIZE,
+};
+pub use status::{migseal_status, migseal_status_errno, migseal_status_message, migseal_status_name};
 pub use verifier::{
     migseal_error, migseal_step, migseal_verdict, migseal_verifier, migseal_verifier_advance,
     migseal_verifier_align, migseal_verifier_drop, migseal_verifier_error, migseal_verifier_finish,

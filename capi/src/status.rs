@@ -344,3 +344,31 @@ pub extern "C" fn migseal_status_message(code: i32) -> *const c_char {
 pub extern "C" fn migseal_status_name(code: i32) -> *const c_char {
     lookup(code).map_or(c"unknown".as_ptr(), |(n, _)| n.as_ptr())
 }
+
+/// The errno a kernel driver returns for `code` (positive; the kernel
+/// returns it negated), as specification §9 lists it: 0 for
+/// `MIGSEAL_OK`, `EINVAL` for ABI misuse and unknown codes. A driver
+/// needs no table of its own: `return -migseal_status_errno(st);`.
+#[unsafe(no_mangle)]
+pub extern "C" fn migseal_status_errno(code: i32) -> i32 {
+    const EPERM: i32 = 1;
+    const E2BIG: i32 = 7;
+    const EINVAL: i32 = 22;
+    const ENOSPC: i32 = 28;
+    const EBADMSG: i32 = 74;
+    const EOPNOTSUPP: i32 = 95;
+    const EKEYREVOKED: i32 = 128;
+    const EKEYREJECTED: i32 = 129;
+    match code {
+        0 => 0,
+        110 | 111 | 302..=305 | 410 => E2BIG,
+        116 | 802 => ENOSPC,
+        117 | 204 | 212 | 409 | 602 => EINVAL,
+        100..=399 => EBADMSG,
+        403 => EKEYREVOKED,
+        404..=408 => EPERM,
+        400..=499 | 600 | 601 => EKEYREJECTED,
+        500..=599 => EOPNOTSUPP,
+        _ => EINVAL,
+    }
+}

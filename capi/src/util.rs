@@ -108,8 +108,11 @@ impl fmt::Write for CBuf<'_> {
         let room = self.buf.len().saturating_sub(1).saturating_sub(self.len);
         let take = room.min(s.len());
         let end = self.len.saturating_add(take);
-        if let (Some(dst), Some(src)) = (self.buf.get_mut(self.len..end), s.as_bytes().get(..take)) {
-            dst.copy_from_slice(src);
+        if let Some(dst) = self.buf.get_mut(self.len..end) {
+            // A zip, not copy_from_slice: no length check that could panic.
+            for (d, b) in dst.iter_mut().zip(s.bytes()) {
+                *d = b;
+            }
         }
         self.len = end;
         Ok(())

@@ -61,7 +61,9 @@ fn policy_lines(name: &str, p: &PolicyFile, expect_key: Option<u16>) -> String {
         writeln!(s, "min {} {} {}", m.vendor, m.device_type.as_deref().unwrap_or("-"), m.minimum).unwrap();
     }
     if let Some(session) = &p.session {
-        writeln!(s, "session {session}").unwrap();
+        // A policy vector without keys is refused at its session.
+        let expect = if p.trusted.is_empty() { expect_key.unwrap_or(0) } else { 0 };
+        writeln!(s, "session {expect} {session}").unwrap();
     }
     if let Some(subject) = &p.subject {
         writeln!(s, "subject {subject}").unwrap();

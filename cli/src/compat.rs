@@ -1,7 +1,6 @@
 //! `migseal compat`: the compatibility check libvirt runs during the
 //! migration handshake, on two descriptor files.
 
-use std::io::Write;
 use std::path::Path;
 
 use migseal_format::envelope::{Descriptor, Role};
@@ -23,7 +22,7 @@ fn role(r: Role) -> &'static str {
 /// # Errors
 ///
 /// Unreadable or malformed descriptors.
-pub fn run(source: &Path, destination: &Path, json_out: bool) -> Result<Exit> {
+pub fn run(source: &Path, destination: &Path, sink: crate::report::Sink) -> Result<Exit> {
     let src_bytes = descriptor_file::load(source)?;
     let dst_bytes = descriptor_file::load(destination)?;
     let named = |path: &Path| path.display().to_string();
@@ -32,8 +31,7 @@ pub fn run(source: &Path, destination: &Path, json_out: bool) -> Result<Exit> {
     let c = compat::check(&src, &dst);
     let reasons: Vec<_> = c.reasons().collect();
     let exit = if c.is_compatible() { Exit::Success } else { Exit::Incompatible };
-    let mut out = std::io::stdout().lock();
-    if json_out {
+    if sink.json {
         let value = json!({
             "verdict": if c.is_compatible() { "compatible" } else { "incompatible" },
             "exit": exit.code(),
@@ -47,7 +45,7 @@ pub fn run(source: &Path, destination: &Path, json_out: bool) -> Result<Exit> {
                 "message": r.to_string(),
             })).collect::<Vec<_>>(),
         });
-        let _ = writeln!(out, "{value}");
+        sink.emit_json(&value)?;
         return Ok(exit);
     }
     let describe = |d: &Descriptor<'_>, path: &Path| {
@@ -86,6 +84,6 @@ pub fn run(source: &Path, destination: &Path, json_out: bool) -> Result<Exit> {
         Some(v) => s.push_str(&format!("  (both sides support state version {v})\n")),
         None => {}
     }
-    let _ = out.write_all(s.as_bytes());
+    sink.emit(&s)?;
     Ok(exit)
 }

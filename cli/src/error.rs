@@ -119,14 +119,29 @@ pub struct Failure {
     pub errno: Option<i32>,
     /// Byte offset in the input.
     pub offset: Option<u64>,
-    /// The message.
+    /// The message (the same text every front end gives for the code).
     pub message: String,
+    /// A line people read before the message, such as "this is not a
+    /// migseal image"; JSON field `summary`.
+    pub summary: Option<String>,
+    /// A line people read after the message: where to look next; JSON
+    /// field `hint`.
+    pub hint: Option<String>,
 }
 
 impl Failure {
     /// A failure without a stable code.
     pub fn new(exit: Exit, message: impl Into<String>) -> Self {
-        Self { exit, code: None, name: None, errno: None, offset: None, message: message.into() }
+        Self {
+            exit,
+            code: None,
+            name: None,
+            errno: None,
+            offset: None,
+            message: message.into(),
+            summary: None,
+            hint: None,
+        }
     }
 
     /// An I/O failure on `path`.
@@ -157,6 +172,8 @@ impl Failure {
             errno: Some(e.errno()),
             offset: Some(e.offset()),
             message,
+            summary: None,
+            hint: None,
         }
     }
 
@@ -169,6 +186,8 @@ impl Failure {
             errno: Some(e.code().errno()),
             offset: Some(e.offset()),
             message: format!("payload {e}"),
+            summary: None,
+            hint: None,
         }
     }
 
@@ -188,6 +207,8 @@ impl Failure {
             "errno": self.errno,
             "offset": self.offset,
             "message": self.message,
+            "summary": self.summary,
+            "hint": self.hint,
         })
     }
 }

@@ -157,7 +157,10 @@ fn print(name: &str, f: &Findings, failure: Option<&Failure>, json_out: bool) {
         body.push(("header digest".into(), format!("sha256:{}", hex::encode(d))));
     }
     if let Some(d) = &f.image_digest {
-        body.push(("image digest".into(), format!("sha256:{} (what a valid seal signs)", hex::encode(d))));
+        body.push((
+            "image digest".into(),
+            format!("{} (spec 5.4: what a valid seal signs; not the file's sha256sum)", hex::encode(d)),
+        ));
     }
     body.push(("image size".into(), report::count(f.image_len, "byte")));
     body.push((

@@ -16,6 +16,7 @@ pub mod keys;
 pub mod libvirt;
 pub mod report;
 pub mod seal;
+pub mod sniff;
 pub mod sysfs;
 pub mod verify;
 
@@ -38,7 +39,8 @@ Files:
   descriptor  canonical CBOR (*.cbor), or JSON: {\"role\": \"destination\", \"vendor\": V,
               \"device_api\": A, \"device_type\": T, \"versions\": [{\"min\": \"1.0\", \"max\": \"1.3\"}],
               \"features\": [..], \"config\": {\"kind\": K, \"data_hex\": HEX}, \"codecs\": [..]}
-  secret key  64 hex digits (mode 0600), from `migseal keygen`; KEYFILE.pub: 64 hex digits";
+  secret key  `migseal secret key (ed25519)`, then 64 hex digits (mode 0600), from `migseal keygen`
+  public key  KEYFILE.pub: `migseal public key (ed25519)`, then 64 hex digits";
 
 /// Sealed, canonical migration envelopes for assigned devices.
 #[derive(Debug, Parser)]
@@ -53,8 +55,9 @@ destination device.\n\nNothing of an image's payload should reach a vendor state
     after_long_help = long_help()
 )]
 pub struct Cli {
-    /// Machine-readable output: one JSON object on stdout (verdict, code,
-    /// name, errno, offset, message, header fields).
+    /// Machine-readable output: one JSON object (verdict, code, name,
+    /// errno, offset, message, header fields) on stdout, or on stderr when
+    /// stdout carries data (seal -o -, verify --payload-out -, descriptor).
     #[arg(long, global = true)]
     pub json: bool,
     /// The command.
@@ -69,11 +72,20 @@ fn long_help() -> String {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Make an Ed25519 key pair: KEYFILE (secret, mode 0600) and KEYFILE.pub.
+    /// Make an Ed25519 key pair: KEYFILE (secret, mode 0600) and KEYFILE.pub;
+    /// or, with --show-id, print a public key's key id.
+    #[command(after_long_help = "Key files are typed: the first line names the kind and the \
+algorithm (`migseal secret key (ed25519)` or `migseal public key (ed25519)`), the second holds \
+64 hex digits. `seal --key` refuses a public key file, and a secret key file that other users can \
+read. Files of the old form (64 hex digits alone) are still read, with a warning, in this release.")]
     Keygen {
         /// The secret key file; the public key goes to FILE.pub.
-        #[arg(long, value_name = "KEYFILE")]
-        out: PathBuf,
+        #[arg(long, value_name = "KEYFILE", required_unless_present = "show_id", conflicts_with = "show_id")]
+        out: Option<PathBuf>,
+        /// Print the key id (what an untrusted-key refusal names) and the
+        /// policy entry of a public key file (or a secret key file).
+        #[arg(long, value_name = "KEY.pub")]
+        show_id: Option<PathBuf>,
         /// Replace existing files.
         #[arg(long)]
         force: bool,
@@ -89,12 +101,25 @@ version, codec.\n\nExample:\n  migseal seal state.bin --key k --vendor linux --d
         /// Secret key file (from `migseal keygen`).
         #[arg(long, value_name = "KEYFILE")]
         key: PathBuf,
-        /// Output image file (default: stdout, refused when it is a terminal).
+        /// Output image file, or - for stdout (the default; refused when it
+        /// is a terminal). An existing file is refused without --force.
         #[arg(long, short)]
         out: Option<PathBuf>,
-        /// Bytes per chunk (the verifier's default limit is 16 MiB).
+        /// Replace an existing output file.
+        #[arg(long)]
+        force: bool,
+        /// Bytes per chunk. Above 16 MiB (the default verifier limit) only
+        /// with --allow-large-chunks.
         #[arg(long, default_value_t = seal::DEFAULT_CHUNK_SIZE)]
         chunk_size: u64,
+        /// Allow chunks above the default verifier limit (16 MiB): only
+        /// destinations whose policy raises `limits.max_chunk_len` accept them.
+        #[arg(long)]
+        allow_large_chunks: bool,
+        /// Use a secret key file that other users can read. Unsafe: anyone
+        /// who can read it can seal images your destinations trust.
+        #[arg(long)]
+        insecure_key_permissions: bool,
         /// Header fields as JSON.
         #[arg(long, value_name = "FILE")]
         header_json: Option<PathBuf>,
@@ -120,7 +145,9 @@ version, codec.\n\nExample:\n  migseal seal state.bin --key k --vendor linux --d
         /// Payload codec.
         #[arg(long)]
         codec: Option<String>,
-        /// Security version number (default 1).
+        /// Security version number (default 1; the summary says when the
+        /// default was used). Destinations refuse images below their
+        /// policy's minimum as a rollback.
         #[arg(long)]
         security_version: Option<u64>,
         /// Session nonce, hex (16-64 bytes).
@@ -139,8 +166,10 @@ version, codec.\n\nExample:\n  migseal seal state.bin --key k --vendor linux --d
     /// Verify an image against a policy and the destination device.
     #[command(after_long_help = "Reads the image in fixed-size pieces (constant memory, any size, \
 from a pipe with -). Exit 0 only when the image VERIFIED; otherwise the exit code names the class \
-of refusal (see `migseal --help`). With --payload-out, payload bytes are staged to a temporary file \
-that takes its name only after the seal verified: a refused image leaves nothing behind.")]
+of refusal (see `migseal --help`). With --payload-out FILE, payload bytes are staged to an unnamed \
+temporary file that takes its name only after the seal verified: a refused image, or a signal, \
+leaves nothing behind. With --payload-out -, the staged payload is copied to stdout only after the \
+verdict, and the report goes to stderr.")]
     Verify {
         /// The image file, or - for stdin.
         image: PathBuf,
@@ -150,15 +179,24 @@ that takes its name only after the seal verified: a refused image leaves nothing
         /// The destination device's descriptor (canonical CBOR or JSON).
         #[arg(long, value_name = "DEVICE")]
         device: PathBuf,
-        /// Write the verified payload here (only if it verified).
+        /// Write the verified payload here, or to stdout with - (only if
+        /// it verified; the report then goes to stderr).
         #[arg(long, value_name = "FILE")]
         payload_out: Option<PathBuf>,
+        /// Replace an existing --payload-out file.
+        #[arg(long)]
+        force: bool,
         /// After verification, decode the payload with the reference codec
         /// its header names (mtty, virtio-dev-parts, vfio-ap-matrix) and
         /// show the device state; exit 15 if the codec refuses it. Holds the
         /// payload in memory (at most 64 MiB).
         #[arg(long)]
         decode: bool,
+        /// Also compute the SHA-256 of the image file's bytes (what
+        /// `sha256sum` prints), to compare a copy; the image digest is
+        /// another value.
+        #[arg(long)]
+        file_sha256: bool,
         /// Bytes per read.
         #[arg(long, default_value_t = verify::DEFAULT_READ_SIZE, hide = true)]
         read_size: usize,
@@ -211,9 +249,12 @@ sides would use. Exit 0 when compatible, 13 when not.")]
         /// Build a destination descriptor from an mdev device's sysfs directory.
         #[arg(long, value_name = "DIR", group = "from")]
         sysfs: Option<PathBuf>,
-        /// Output file (default: stdout).
+        /// Output file, or - for stdout (the default).
         #[arg(long, short)]
         out: Option<PathBuf>,
+        /// Replace an existing output file.
+        #[arg(long)]
+        force: bool,
         /// Output format.
         #[arg(long, value_enum)]
         format: Option<Format>,
@@ -250,32 +291,57 @@ pub enum Format {
 /// Runs a parsed command line; prints; returns the exit code.
 #[must_use]
 pub fn run(cli: Cli) -> u8 {
-    let json_out = cli.json;
-    match dispatch(cli.command, json_out) {
+    let sink = report::Sink { json: cli.json, to_stderr: cli.command.writes_data_to_stdout() };
+    match dispatch(cli.command, sink) {
         Ok(exit) => exit.code(),
         Err(f) => {
-            if json_out {
+            let printed = if sink.json {
                 let mut value = f.to_json();
                 if let Some(obj) = value.as_object_mut() {
                     obj.insert("verdict".into(), "error".into());
                 }
-                println!("{value}");
+                sink.emit_json(&value)
             } else {
-                eprintln!("migseal: {}", f.message);
+                Err(f.clone())
+            };
+            if printed.is_err() {
+                // One line on stderr; if even that is closed, the exit
+                // code still tells.
+                let _ = writeln!(std::io::stderr(), "migseal: {}", f.message);
             }
             f.exit.code()
         }
     }
 }
 
-fn dispatch(command: Command, json_out: bool) -> Result<Exit> {
+impl Command {
+    /// Whether the command writes data (an image, a payload, a
+    /// descriptor) to stdout; then every report goes to stderr.
+    #[must_use]
+    pub fn writes_data_to_stdout(&self) -> bool {
+        match self {
+            Self::Seal { out, .. } | Self::Descriptor { out, .. } => files::is_stdout(out.as_deref()),
+            Self::Verify { payload_out, .. } => {
+                payload_out.as_deref().is_some_and(|p| files::is_stdout(Some(p)))
+            }
+            _ => false,
+        }
+    }
+}
+
+fn dispatch(command: Command, sink: report::Sink) -> Result<Exit> {
     match command {
-        Command::Keygen { out, force } => keygen(&out, force, json_out),
+        Command::Keygen { out: Some(out), show_id: None, force } => keygen(&out, force, sink),
+        Command::Keygen { show_id: Some(key), .. } => show_id(&key, sink),
+        Command::Keygen { .. } => Err(Failure::usage("give --out KEYFILE, or --show-id KEY.pub")),
         Command::Seal {
             input,
             key,
             out,
+            force,
             chunk_size,
+            allow_large_chunks,
+            insecure_key_permissions,
             header_json,
             descriptor,
             vendor,
@@ -304,18 +370,33 @@ fn dispatch(command: Command, json_out: bool) -> Result<Exit> {
                 session,
                 subject,
             };
-            seal::run(&seal::Args { input, key, out, chunk_size, header_json, descriptor, fields }, json_out)
+            let args = seal::Args {
+                input,
+                key,
+                out,
+                force,
+                chunk_size,
+                allow_large_chunks,
+                insecure_key_permissions,
+                header_json,
+                descriptor,
+                fields,
+            };
+            seal::run(&args, sink)
         }
-        Command::Verify { image, policy, device, payload_out, decode, read_size } => {
-            verify::run(&verify::Args { image, policy, device, payload_out, decode, read_size }, json_out)
+        Command::Verify { image, policy, device, payload_out, force, decode, file_sha256, read_size } => {
+            let args =
+                verify::Args { image, policy, device, payload_out, force, decode, file_sha256, read_size };
+            verify::run(&args, sink)
         }
-        Command::Inspect { image } => inspect::run(&image, json_out),
-        Command::Compat { source, destination } => compat::run(&source, &destination, json_out),
+        Command::Inspect { image } => inspect::run(&image, sink.json),
+        Command::Compat { source, destination } => compat::run(&source, &destination, sink),
         Command::Descriptor {
             from_json,
             from_cbor,
             sysfs,
             out,
+            force,
             format,
             vendor,
             versions,
@@ -324,26 +405,29 @@ fn dispatch(command: Command, json_out: bool) -> Result<Exit> {
             source,
         } => {
             let overrides = sysfs::Overrides { vendor, versions, codecs, features, source };
-            descriptor(from_json, from_cbor, sysfs, out, format, &overrides, json_out)
+            descriptor(from_json, from_cbor, sysfs, (out, force), format, &overrides, sink)
         }
-        Command::Libvirt(command) => libvirt::run(command, json_out),
+        Command::Libvirt(command) => libvirt::run(command, sink.json),
     }
 }
 
-fn keygen(out: &Path, force: bool, json_out: bool) -> Result<Exit> {
+fn keygen(out: &Path, force: bool, sink: report::Sink) -> Result<Exit> {
+    if files::is_stdout(Some(out)) {
+        // `-` means stdout everywhere, and a secret key never goes there.
+        return Err(Failure::usage(
+            "keygen --out takes a file name: the secret key is never written to stdout",
+        ));
+    }
     let g = keys::generate(out, force)?;
-    if json_out {
-        println!(
-            "{}",
-            json!({
-                "secret_key_file": out.display().to_string(),
-                "public_key_file": g.public_path.display().to_string(),
-                "public_key": hex::encode(g.public_key),
-                "key_id": hex::encode(g.key_id),
-            })
-        );
+    if sink.json {
+        sink.emit_json(&json!({
+            "secret_key_file": out.display().to_string(),
+            "public_key_file": g.public_path.display().to_string(),
+            "public_key": hex::encode(g.public_key),
+            "key_id": hex::encode(g.key_id),
+        }))?;
     } else {
-        println!(
+        sink.emit(&format!(
             "secret key  {} (mode 0600; keep it secret, never share it)\npublic key  {} ({})\nkey id      {}\n\
              Trust it in a policy: {{\"public_key\": \"{}\", \"vendor\": \"<your vendor>\"}}",
             out.display(),
@@ -351,7 +435,27 @@ fn keygen(out: &Path, force: bool, json_out: bool) -> Result<Exit> {
             hex::encode(g.public_key),
             hex::encode(g.key_id),
             hex::encode(g.public_key),
-        );
+        ))?;
+    }
+    Ok(Exit::Success)
+}
+
+fn show_id(path: &Path, sink: report::Sink) -> Result<Exit> {
+    let public_key = keys::load_public(path)?;
+    let key_id = keys::key_id(&public_key);
+    if sink.json {
+        sink.emit_json(&json!({
+            "file": path.display().to_string(),
+            "public_key": hex::encode(public_key),
+            "key_id": hex::encode(key_id),
+        }))?;
+    } else {
+        sink.emit(&format!(
+            "public key  {}\nkey id      {}\nTrust it in a policy: {{\"public_key\": \"{}\", \"vendor\": \"<your vendor>\"}}",
+            hex::encode(public_key),
+            hex::encode(key_id),
+            hex::encode(public_key),
+        ))?;
     }
     Ok(Exit::Success)
 }
@@ -361,11 +465,15 @@ fn descriptor(
     from_json: Option<PathBuf>,
     from_cbor: Option<PathBuf>,
     sysfs_dir: Option<PathBuf>,
-    out: Option<PathBuf>,
+    (out, force): (Option<PathBuf>, bool),
     format: Option<Format>,
     overrides: &sysfs::Overrides,
-    json_out: bool,
+    sink: report::Sink,
 ) -> Result<Exit> {
+    let json_out = sink.json;
+    if let Some(p) = out.as_deref().filter(|p| !files::is_stdout(Some(p))) {
+        files::check_output(p, force)?;
+    }
     let (cbor, facts, default_format, origin) = match (from_json, from_cbor, sysfs_dir) {
         (Some(p), None, None) => (descriptor_file::load(&p)?, None, Format::Cbor, p),
         (None, Some(p), None) => {
@@ -401,12 +509,11 @@ fn descriptor(
             t.into_bytes()
         }
     };
-    let Some(target) = out.filter(|p| p.as_os_str() != "-") else {
-        files::write_output(None, &bytes, format == Format::Cbor)?;
+    let Some(target) = out.filter(|p| !files::is_stdout(Some(p))) else {
+        files::write_output(None, &bytes, format == Format::Cbor, force)?;
         return Ok(Exit::Success);
     };
-    files::write_output(Some(&target), &bytes, format == Format::Cbor)?;
-    let mut stdout = std::io::stdout().lock();
+    files::write_output(Some(&target), &bytes, format == Format::Cbor, force)?;
     if json_out {
         let value = json!({
             "written": target.display().to_string(),
@@ -415,10 +522,9 @@ fn descriptor(
             "descriptor": as_json,
             "sysfs": facts,
         });
-        let _ = writeln!(stdout, "{value}");
+        sink.emit_json(&value)?;
     } else {
-        let _ = writeln!(
-            stdout,
+        sink.emit(&format!(
             "wrote {}: {} descriptor {}, versions {}, codecs {}{} ({} bytes of canonical CBOR)",
             target.display(),
             match d.role {
@@ -430,7 +536,7 @@ fn descriptor(
             d.codecs.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", "),
             d.config.map(|c| format!(", config {} ({} bytes)", c.kind, c.data.len())).unwrap_or_default(),
             cbor.len()
-        );
+        ))?;
     }
     Ok(Exit::Success)
 }

@@ -60,3 +60,55 @@ pub fn aligned(lines: &[(String, String)], indent: usize) -> String {
 pub fn count(n: u64, unit: &str) -> String {
     if n == 1 { format!("1 {unit}") } else { format!("{n} {unit}s") }
 }
+
+/// Where reports go: stdout, or stderr when stdout carries data (an
+/// image, a payload, a descriptor), so no report byte is ever appended to
+/// data. Writing a report can fail (a closed pipe, a full disk): that is
+/// an I/O failure (exit 3), never a panic.
+#[derive(Clone, Copy, Debug)]
+pub struct Sink {
+    /// `--json`: one JSON object instead of text.
+    pub json: bool,
+    /// Reports go to stderr because stdout carries data.
+    pub to_stderr: bool,
+}
+
+impl Sink {
+    /// Writes `text` (a newline is added when it lacks one) and flushes.
+    ///
+    /// # Errors
+    ///
+    /// The write failed (exit 3).
+    pub fn emit(&self, text: &str) -> crate::error::Result<()> {
+        use std::io::Write;
+        let newline = if text.ends_with('\n') { "" } else { "\n" };
+        let (name, result) = if self.to_stderr {
+            let mut e = std::io::stderr().lock();
+            (
+                "<stderr>",
+                e.write_all(text.as_bytes())
+                    .and_then(|()| e.write_all(newline.as_bytes()))
+                    .and_then(|()| e.flush()),
+            )
+        } else {
+            let mut o = std::io::stdout().lock();
+            (
+                "<stdout>",
+                o.write_all(text.as_bytes())
+                    .and_then(|()| o.write_all(newline.as_bytes()))
+                    .and_then(|()| o.flush()),
+            )
+        };
+        result
+            .map_err(|e| crate::error::Failure::io(std::path::Path::new(name), "write the report to it", &e))
+    }
+
+    /// Writes one JSON value on its own line.
+    ///
+    /// # Errors
+    ///
+    /// As [`Sink::emit`].
+    pub fn emit_json(&self, value: &serde_json::Value) -> crate::error::Result<()> {
+        self.emit(&value.to_string())
+    }
+}

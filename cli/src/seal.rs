@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use indicatif::{ProgressBar, ProgressStyle};
 use migseal_format::cbor::len_u64;
 use migseal_format::envelope::{Descriptor, MAX_CHUNK_LEN, MAX_HEADER_LEN, Role};
-use migseal_verifier::{Dalek, Sealer};
+use migseal_verifier::{Dalek, Limits, Sealer};
 use serde_json::json;
 
 use crate::descriptor_file::{self, parse_json};
@@ -29,8 +29,14 @@ pub struct Args {
     pub key: PathBuf,
     /// Output image, or `-`/none for stdout.
     pub out: Option<PathBuf>,
+    /// Replace an existing output file.
+    pub force: bool,
     /// Chunk size.
     pub chunk_size: u64,
+    /// Allow chunks above the default verifier limit.
+    pub allow_large_chunks: bool,
+    /// Use a secret key other users can read.
+    pub insecure_key_permissions: bool,
     /// Header JSON file.
     pub header_json: Option<PathBuf>,
     /// Source descriptor to take identity, features, config, codec from.
@@ -41,6 +47,8 @@ pub struct Args {
 
 enum Output {
     File(Staged),
+    /// A device or pipe named by --out (such as /dev/null), written in place.
+    Special(std::fs::File, PathBuf),
     Stdout(io::StdoutLock<'static>),
 }
 
@@ -48,9 +56,12 @@ impl Output {
     fn write_all(&mut self, bytes: &[u8]) -> Result<()> {
         match self {
             Self::File(s) => s.write_all(bytes),
-            Self::Stdout(o) => {
-                o.write_all(bytes).map_err(|e| Failure::io(Path::new("<stdout>"), "write the image", &e))
+            Self::Special(f, p) => {
+                f.write_all(bytes).map_err(|e| Failure::io(p, "write the image to it", &e))
             }
+            Self::Stdout(o) => o
+                .write_all(bytes)
+                .map_err(|e| Failure::io(Path::new("<stdout>"), "write the image to it", &e)),
         }
     }
 }
@@ -85,21 +96,36 @@ fn header_fields(args: &Args) -> Result<HeaderJson> {
 /// # Errors
 ///
 /// Usage, input, key and I/O failures.
-pub fn run(args: &Args, json_out: bool) -> Result<Exit> {
+pub fn run(args: &Args, sink: report::Sink) -> Result<Exit> {
     if args.chunk_size == 0 || args.chunk_size > MAX_CHUNK_LEN {
         return Err(Failure::usage(format!(
             "--chunk-size {}: a chunk holds 1 to {MAX_CHUNK_LEN} bytes",
             args.chunk_size
         )));
     }
+    let default_limit = Limits::DEFAULT.max_chunk_len;
+    if args.chunk_size > default_limit && !args.allow_large_chunks {
+        return Err(Failure::usage(format!(
+            "--chunk-size {}: above {} MiB, the chunk limit of a default verifier policy, which would \
+             refuse the image (error 303); use at most {default_limit}, or pass --allow-large-chunks \
+             when every destination's policy raises limits.max_chunk_len",
+            args.chunk_size,
+            default_limit >> 20
+        )));
+    }
+    let out_file = args.out.as_deref().filter(|p| !files::is_stdout(Some(p)));
+    if let Some(p) = out_file {
+        files::check_output(p, args.force)?;
+    }
     let chunk_size = usize::try_from(args.chunk_size)
         .map_err(|_| Failure::usage("--chunk-size does not fit this machine's memory"))?;
     let fields = header_fields(args)?;
-    let key = keys::load_secret(&args.key)?;
+    let key = keys::load_secret(&args.key, args.insecure_key_permissions)?;
     let mut input = files::open_input(&args.input)?;
-    let mut out = match args.out.as_deref() {
-        Some(p) if p.as_os_str() != "-" => Output::File(Staged::new(p, 0o644)?),
-        _ => {
+    let mut out = match out_file {
+        Some(p) if files::is_special(p) => Output::Special(files::open_special(p)?, p.to_path_buf()),
+        Some(p) => Output::File(Staged::new(p, 0o644)?),
+        None => {
             let o = io::stdout().lock();
             if o.is_terminal() {
                 return Err(Failure::usage(
@@ -160,34 +186,42 @@ pub fn run(args: &Args, json_out: bool) -> Result<Exit> {
     let target = match out {
         Output::File(s) => {
             let t = s.target().display().to_string();
-            s.commit(true)?;
+            s.commit(args.force)?;
             t
         }
+        Output::Special(mut f, p) => {
+            f.flush().map_err(|e| Failure::io(&p, "write the image to it", &e))?;
+            p.display().to_string()
+        }
         Output::Stdout(mut o) => {
-            o.flush().map_err(|e| Failure::io(Path::new("<stdout>"), "write the image", &e))?;
+            o.flush().map_err(|e| Failure::io(Path::new("<stdout>"), "write the image to it", &e))?;
             "<stdout>".into()
         }
     };
-    let message = if json_out {
-        json!({
+    let security_default = fields.security_version.is_none();
+    let security_version = summary.get("security_version").and_then(serde_json::Value::as_u64).unwrap_or(1);
+    if sink.json {
+        sink.emit_json(&json!({
             "sealed": target, "header": summary, "chunk_count": chunks, "payload_len": total,
             "image_len": image_len, "key_id": hex::encode(key_id),
-        })
-        .to_string()
+            "security_version_default": security_default,
+        }))?;
     } else {
-        format!(
-            "sealed {} in {} ({} image bytes) with key {} into {target}",
+        // The report goes to stderr when the image itself is on stdout
+        // (the sink knows).
+        sink.emit(&format!(
+            "sealed {} in {} ({} image bytes) with key {} into {target}\nsecurity version {security_version}{}",
             report::count(total, "payload byte"),
             report::count(chunks, "chunk"),
             image_len,
-            hex::encode(key_id)
-        )
-    };
-    // The report goes to stderr when the image itself is on stdout.
-    if target == "<stdout>" {
-        eprintln!("{message}");
-    } else {
-        println!("{message}");
+            hex::encode(key_id),
+            if security_default {
+                " (the default: no --security-version given; destinations whose policy requires a higher \
+                 minimum refuse it as a rollback)"
+            } else {
+                ""
+            }
+        ))?;
     }
     Ok(Exit::Success)
 }

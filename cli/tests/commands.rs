@@ -201,7 +201,7 @@ fn malformed_descriptor_and_key_files_exit_4() {
     let o = run_stdin(&["seal", "-", "--key", key.to_str().unwrap(), "--out", "/dev/null"], b"x");
     assert_eq!(code(&o), 4);
     let e = stderr(&o);
-    assert!(e.contains("not a migseal secret key") && !e.contains("not a key\n"), "{e}");
+    assert!(e.contains("not a migseal key file") && !e.contains("not a key\n"), "{e}");
 }
 
 // ---- keygen ----------------------------------------------------------------
@@ -217,10 +217,12 @@ fn keygen_writes_a_0600_secret_and_never_prints_it() {
     assert_eq!(meta.permissions().mode() & 0o777, 0o600);
     let secret = std::fs::read_to_string(&key).unwrap();
     let public = std::fs::read_to_string(dir.path().join("vendor.key.pub")).unwrap();
-    assert_eq!(secret.trim().len(), 64);
-    assert_eq!(public.trim().len(), 64);
-    assert!(!stdout(&o).contains(secret.trim()) && !stderr(&o).contains(secret.trim()));
-    assert!(stdout(&o).contains(public.trim()));
+    assert!(secret.starts_with("migseal secret key (ed25519)\n"), "{secret}");
+    assert!(public.starts_with("migseal public key (ed25519)\n"), "{public}");
+    let (secret_hex, pub_hex) = (public_hex(&secret).to_owned(), public_hex(&public).to_owned());
+    assert_eq!((secret_hex.len(), pub_hex.len()), (64, 64));
+    assert!(!stdout(&o).contains(&secret_hex) && !stderr(&o).contains(&secret_hex));
+    assert!(stdout(&o).contains(&pub_hex));
     // Only the key files are in the directory (no temporary left).
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
 
@@ -235,7 +237,7 @@ fn keygen_writes_a_0600_secret_and_never_prints_it() {
     assert_ne!(std::fs::read_to_string(&key).unwrap(), secret);
     assert_eq!(
         j["public_key"].as_str().unwrap(),
-        std::fs::read_to_string(dir.path().join("vendor.key.pub")).unwrap().trim()
+        public_hex(&std::fs::read_to_string(dir.path().join("vendor.key.pub")).unwrap())
     );
     assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
 }
@@ -352,6 +354,7 @@ fn seal_takes_header_json_and_source_descriptors() {
         "mtty-1",
         "--out",
         i,
+        "--force",
     ]);
     assert_eq!(code(&o), 0);
     let refused = run(&["verify", i, "--policy", policy.to_str().unwrap(), "--device", MTTY2_DEVICE]);
@@ -375,6 +378,7 @@ fn seal_takes_header_json_and_source_descriptors() {
         source.to_str().unwrap(),
         "--out",
         i,
+        "--force",
     ]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let ok = run(&["--json", "verify", i, "--policy", policy.to_str().unwrap(), "--device", MTTY2_DEVICE]);
@@ -382,13 +386,15 @@ fn seal_takes_header_json_and_source_descriptors() {
     assert_eq!(json(&ok)["header"]["security_version"], 1);
 
     // Missing fields are named with the flag that supplies them.
-    let o = run_stdin(&["seal", "-", "--key", k, "--vendor", "linux", "--out", i], b"x");
+    let o = run_stdin(&["seal", "-", "--key", k, "--vendor", "linux", "--force", "--out", i], b"x");
     assert_eq!(code(&o), 4);
     assert!(stderr(&o).contains("--device-api"), "{}", stderr(&o));
     // A bad header file names file and line.
     std::fs::write(&header, "{\"vendor\": \"linux\",\n \"vendr\": 1}").unwrap();
-    let o =
-        run_stdin(&["seal", "-", "--key", k, "--header-json", header.to_str().unwrap(), "--out", i], b"x");
+    let o = run_stdin(
+        &["seal", "-", "--key", k, "--header-json", header.to_str().unwrap(), "--force", "--out", i],
+        b"x",
+    );
     assert_eq!(code(&o), 4);
     assert!(stderr(&o).contains("header.json:2:"), "{}", stderr(&o));
     // A binary image is not written to a terminal: here stdout is a pipe, so
@@ -521,6 +527,7 @@ fn descriptor_from_sysfs_matches_the_shipped_devices() {
         "1.0",
         "--codec",
         "nvidia-vgpu",
+        "--force",
         "--out",
         out.to_str().unwrap(),
     ]);

@@ -231,7 +231,9 @@ impl ErrorCode {
             Self::UnsupportedAlgorithm => "the COSE algorithm is not Ed25519 (-19)",
             Self::BadUnprotectedHeader => "the COSE unprotected header is not empty",
             Self::PayloadNotDetached => "the COSE_Sign1 payload is not detached (null)",
-            Self::InvalidDescriptor => "the descriptor is inconsistent with its role",
+            Self::InvalidDescriptor => {
+                "the descriptor's role is unknown, or its codec or version list is empty"
+            }
         }
     }
 
@@ -285,7 +287,9 @@ impl ErrorCode {
             | Self::PayloadNotDetached => {
                 "migseal v1 has exactly one seal form (COSE_Sign1, Ed25519 -19, detached payload); re-seal the image with migseal"
             }
-            Self::InvalidDescriptor => "a source descriptor names exactly one codec; fix the descriptor file",
+            Self::InvalidDescriptor => {
+                "give role 0 (source) or 1 (destination), at least one codec and one version range; fix the descriptor file"
+            }
         }
     }
 }

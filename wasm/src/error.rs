@@ -103,6 +103,9 @@ impl Failure {
             PolicyFileError::Key { index, error } => {
                 Self::verifier(Input::Policy, error, Some(&format!("policy: trusted[{index}]")))
             }
+            PolicyFileError::Invalid { field, error } => {
+                Self::verifier(Input::Policy, error, Some(&format!("policy: {field}")))
+            }
         }
     }
 

@@ -34,7 +34,10 @@ export function cli(args, input) {
   }
   const r = spawnSync(cliPath, ['--json', ...args], { cwd: root, input, maxBuffer: 1 << 20 });
   if (r.error) throw r.error;
-  return { status: r.status, json: JSON.parse(r.stdout.toString('utf8')) };
+  // When stdout would carry data (a descriptor, an image, a payload), the
+  // CLI's JSON report is on stderr.
+  const out = r.stdout.length > 0 ? r.stdout : r.stderr;
+  return { status: r.status, json: JSON.parse(out.toString('utf8')) };
 }
 
 /** Runs `f`; returns `{ ok: value }` or `{ error }` for a thrown MigsealError. */

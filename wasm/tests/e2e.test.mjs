@@ -93,7 +93,7 @@ test('a valid image is VERIFIED, with its header and full progress', async () =>
   const native = cli(['verify', 'spec/vectors/images/mtty-2-six-chunks.migseal',
     '--policy', 'spec/vectors/policies/default.json', '--device', 'spec/vectors/devices/mtty-2.cbor']).json;
   assert.ok(verdict.includes(
-    `${native.chunk_count} chunks, ${native.payload_len} payload bytes; image sha256:${native.image_digest}.`,
+    `${native.chunk_count} chunks, ${native.payload_len} payload bytes; image digest ${native.image_digest} (spec 5.4`,
   ), verdict);
   assert.equal(await page.locator('#header-tag').innerText(), 'VERIFIED');
   assert.equal(await headerCell(page, 'vendor'), 'linux');
@@ -136,6 +136,22 @@ test('a tampered image streams to the end and is REFUSED at the seal', async () 
   assert.match(await page.locator('#verdict').innerText(), /error 600 \(bad-signature\)/);
   // Compatible on paper: only the signature tells.
   assert.match(await page.locator('#compat').innerText(), /^compatible/);
+  // Every byte was read, none verified: the progress line says so (issue #15).
+  const line = await page.locator('#progress-text').innerText();
+  assert.match(line, /^refused at byte \d+: .* read, nothing verified/);
+  assert.doesNotMatch(line, /of [\d.]+ (bytes|KiB|MiB) verified/);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a policy syntax error names its line and column', async () => {
+  const { page, errors } = await preflight();
+  await page.fill('#policy-text', '{\n  "trusted": [\n    {"public_key": "00" "vendor": "linux"}\n  ]\n}');
+  await page.setInputFiles('#image-file', path.join(vectorsDir, 'images/mtty-2-single-chunk.migseal'));
+  await page.waitForSelector('#verdict[data-state="invalid"]', { timeout: 15000 });
+  const verdict = await page.locator('#verdict').innerText();
+  assert.match(verdict, /^The policy is not valid JSON\./);
+  assert.match(verdict, /policy: JSON syntax error at line 3, column \d+/);
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -36,7 +36,8 @@ function sealLargeImage(dir) {
   const sealed = cli(['seal', payload, '--key', key, '--vendor', 'linux', '--device-api', 'vfio-pci',
     '--device-type', 'mtty-2', '--state-version', '1.0', '--codec', 'mtty', '--out', image]);
   assert.equal(sealed.status, 0, JSON.stringify(sealed.json));
-  const publicKey = readFileSync(`${key}.pub`, 'utf8').trim();
+  // A typed key file: `migseal public key (ed25519)`, then the hex line.
+  const publicKey = readFileSync(`${key}.pub`, 'utf8').trim().split('\n').pop().trim();
   return { image, policy: { trusted: [{ public_key: publicKey, vendor: 'linux' }] } };
 }
 

@@ -5,8 +5,13 @@
 
 mod bench;
 mod fuzz;
+mod install;
+mod kernel;
 mod libvirt;
+mod npm;
+mod package;
 mod probe;
+mod version;
 mod wasm;
 
 use std::path::{Path, PathBuf};
@@ -54,7 +59,17 @@ const STEPS: &[Step] = &[
         why: "kernel-grade proof: no reachable panic in migseal's code; dependency sites allowlisted; peak stack",
         run: probe::probe,
     },
+    Step {
+        name: "kernel",
+        why: "Debian's 6.12 kernel under QEMU: the patched mtty seals and verifies its migration state (VFIO uAPI v2)",
+        run: kernel::step,
+    },
     Step { name: "doc", why: "documentation builds without warnings", run: doc },
+    Step {
+        name: "package",
+        why: "installable: cargo package, MSRV, C library + meson consumer (shared, static), npm tarball in Node/tsc/Chromium, one version",
+        run: package::step,
+    },
     Step { name: "vectors", why: "spec/vectors are exactly what the generator makes", run: vectors },
     Step {
         name: "demo",
@@ -88,6 +103,9 @@ fn main() -> ExitCode {
         Some("bench") => status(bench::bench(&ctx, &args[1..])),
         Some("fuzz") => fuzz::command(&ctx, &args[1..]),
         Some("wasm") => status(wasm::build(&ctx)),
+        Some("kernel") => status(kernel::step(&ctx)),
+        Some("install") => status(install::command(&ctx, &args[1..])),
+        Some("npm") => status(npm::command(&ctx)),
         Some("libvirt") => status(libvirt::step(&ctx)),
         Some("vectors") => match args.get(1).map(String::as_str) {
             Some("--write") => status(cargo(
@@ -109,7 +127,7 @@ fn main() -> ExitCode {
         },
         _ => {
             eprintln!(
-                "usage: cargo xtask ci [--only a,b] [--skip a,b] [--list]\n       cargo xtask nostd\n       cargo xtask vectors [--write]\n       cargo xtask bench [--quick] [--out FILE]\n       cargo xtask fuzz corpus | smoke [SECS] | list\n       cargo xtask wasm"
+                "usage: cargo xtask ci [--only a,b] [--skip a,b] [--list]\n       cargo xtask nostd\n       cargo xtask vectors [--write]\n       cargo xtask bench [--quick] [--out FILE]\n       cargo xtask fuzz corpus | smoke [SECS] | list\n       cargo xtask wasm\n       cargo xtask kernel\n       cargo xtask install --prefix P [--libdir DIR]\n       cargo xtask npm"
             );
             ExitCode::from(2)
         }

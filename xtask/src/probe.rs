@@ -252,7 +252,17 @@ fn frames(ctx: &Ctx, binary: &Path) -> Result<(), String> {
 
 /// `crate file:line` → number of calls, for every call to a panic entry
 /// point outside the panic machinery itself.
-fn panic_sites(ll: &str) -> BTreeMap<String, usize> {
+pub(crate) fn panic_sites(ll: &str) -> BTreeMap<String, usize> {
+    let mut sites = BTreeMap::new();
+    for (_, site) in panic_calls(ll) {
+        *sites.entry(site).or_insert(0) += 1;
+    }
+    sites
+}
+
+/// Every call to a panic entry point outside the panic machinery: the
+/// calling function (mangled) and the `crate file:line` site.
+pub(crate) fn panic_calls(ll: &str) -> Vec<(String, String)> {
     let globals: HashMap<&str, &str> =
         ll.lines().filter(|l| l.starts_with('@')).filter_map(|l| l.split_once(" = ")).collect();
     // Where LTO specialised a panic entry point for constant arguments, the
@@ -271,11 +281,13 @@ fn panic_sites(ll: &str) -> BTreeMap<String, usize> {
             body_locations.entry(f).or_default().insert(loc);
         }
     }
-    let mut sites = BTreeMap::new();
+    let mut calls = Vec::new();
     let mut in_panic_fn = false;
+    let mut caller = "";
     for line in ll.lines() {
         if line.starts_with("define ") {
-            in_panic_fn = symbol_after(line, "@").is_some_and(is_panic_entry);
+            caller = symbol_after(line, "@").unwrap_or("");
+            in_panic_fn = is_panic_entry(caller);
             continue;
         }
         if in_panic_fn || !line.contains("call ") || line.trim_start().starts_with(';') {
@@ -291,9 +303,9 @@ fn panic_sites(ll: &str) -> BTreeMap<String, usize> {
         let site = location_of(line, &globals)
             .or(from_body)
             .unwrap_or_else(|| format!("<unresolved location> {callee}"));
-        *sites.entry(site).or_insert(0) += 1;
+        calls.push((caller.to_owned(), site));
     }
-    sites
+    calls
 }
 
 fn is_panic_entry(symbol: &str) -> bool {
@@ -347,7 +359,7 @@ fn normalise(path: &str) -> String {
             .map_or(dir, |(n, v)| if v.starts_with(|c: char| c.is_ascii_digit()) { n } else { dir });
         return format!("{name} {file}");
     }
-    for krate in ["format", "verifier", "codecs"] {
+    for krate in ["format", "verifier", "codecs", "capi"] {
         if let Some((_, file)) = path.split_once(&format!("{krate}/src/")) {
             return format!("migseal-{krate} src/{file}");
         }
@@ -360,7 +372,13 @@ fn unescape(s: &str) -> Vec<u8> {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        // LLVM writes non-printable bytes as `\XX` (and `\` itself as `\5C`).
+        // LLVM writes non-printable bytes as `\XX`, and `\` itself as `\5C`
+        // (older) or `\\` (LLVM 22).
+        if b[i] == b'\\' && b.get(i + 1) == Some(&b'\\') {
+            out.push(b'\\');
+            i += 2;
+            continue;
+        }
         let hex = b.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
         if b[i] == b'\\'
             && let Some(v) = hex.and_then(|h| u8::from_str_radix(h, 16).ok())
@@ -376,7 +394,7 @@ fn unescape(s: &str) -> Vec<u8> {
 }
 
 /// `crate file:line  reason` per line; `#` starts a comment line.
-fn read_allowlist(path: &Path) -> Result<BTreeMap<String, String>, String> {
+pub(crate) fn read_allowlist(path: &Path) -> Result<BTreeMap<String, String>, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut out = BTreeMap::new();
     for (i, line) in text.lines().enumerate() {

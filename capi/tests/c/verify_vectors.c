@@ -160,11 +160,13 @@ static void read_policy(FILE *plan, const char *name) {
             CHECK(migseal_policy_min_security(p, vendor, strcmp(type, "-") ? type : NULL, minimum) == MIGSEAL_OK,
                   "min_security");
         } else if (strcmp(word, "session") == 0) {
+            int expect = atoi(strtok_r(NULL, " ", &save));
             uint8_t nonce[64];
             size_t len;
             if (unhex(strtok_r(NULL, " ", &save), nonce, 64, &len))
                 exit(2);
-            CHECK(migseal_policy_set_session(p, nonce, len) == MIGSEAL_OK, "session");
+            migseal_status s = migseal_policy_set_session(p, nonce, len);
+            CHECK(s == expect, "policy %s: session: %d (%s), expected %d", name, (int)s, migseal_status_name(s), expect);
         } else if (strcmp(word, "subject") == 0) {
             CHECK(migseal_policy_set_subject(p, strtok_r(NULL, "", &save)) == MIGSEAL_OK, "subject");
         } else if (strcmp(word, "limits") == 0) {

@@ -174,7 +174,7 @@ pub fn run(a: &Args, json_out: bool) -> Result<Exit> {
         let existing = metadata::find(&doc, &origin)?.map(|n| n.range());
         let annotated = domain::with_metadata(&text, &doc, &metadata::element_in_domain(&list), existing);
         let target = (out.as_os_str() != "-").then_some(out.as_path());
-        files::write_output(target, annotated.as_bytes(), false)?;
+        files::write_output(target, annotated.as_bytes(), false, true)?;
         if target.is_none() {
             return Ok(Exit::Success);
         }

@@ -85,6 +85,12 @@ pub fn json(o: &Output) -> Value {
         .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}\n{}", stdout(o), stderr(o)))
 }
 
+/// Stderr as one JSON object (the report, when stdout carries data).
+pub fn json_stderr(o: &Output) -> Value {
+    serde_json::from_slice(&o.stderr)
+        .unwrap_or_else(|e| panic!("stderr is not JSON ({e}): {}\n{}", stderr(o), stdout(o)))
+}
+
 /// The exit code the CLI documents for a stable code.
 pub fn exit_for(code: u64) -> i32 {
     match code {
@@ -111,6 +117,11 @@ pub fn filler(seed: u64, len: usize) -> Vec<u8> {
         .collect()
 }
 
+/// The hex line of a typed key file (its last line).
+pub fn public_hex(file_text: &str) -> &str {
+    file_text.lines().last().unwrap().trim()
+}
+
 /// A fresh key pair in `dir` and a policy trusting it for vendor `linux`.
 pub fn key_and_policy(dir: &Path) -> (PathBuf, PathBuf) {
     let key = dir.join("k");
@@ -120,7 +131,10 @@ pub fn key_and_policy(dir: &Path) -> (PathBuf, PathBuf) {
     let policy = dir.join("policy.json");
     std::fs::write(
         &policy,
-        format!("{{\"trusted\": [{{\"public_key\": \"{}\", \"vendor\": \"linux\"}}]}}\n", public.trim()),
+        format!(
+            "{{\"trusted\": [{{\"public_key\": \"{}\", \"vendor\": \"linux\"}}]}}\n",
+            public_hex(&public)
+        ),
     )
     .unwrap();
     (key, policy)

@@ -75,7 +75,8 @@ impl<'a> Descriptor<'a> {
     ///
     /// Any canonical-CBOR refusal, [`ErrorCode::MissingField`],
     /// [`ErrorCode::UnknownField`], [`ErrorCode::UnsupportedFormatVersion`],
-    /// [`ErrorCode::InvalidDescriptor`] for an unknown role or no codec,
+    /// [`ErrorCode::InvalidDescriptor`] for an unknown role, no codec or no
+    /// version range,
     /// or a field-level refusal.
     pub fn decode(bytes: &'a [u8]) -> Result<Self> {
         Reader::read_all(bytes, Self::decode_map)

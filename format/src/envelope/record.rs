@@ -172,3 +172,29 @@ impl ChunkHead {
         Ok((buf, end))
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn refused(bytes: &[u8]) -> (ErrorCode, u64) {
+        let e = peek_record_type(bytes, 0).unwrap_err();
+        (e.code(), e.offset())
+    }
+
+    /// Spec §3 rule 1, §8.6: a length no record has is refused at the array
+    /// head, before the type; otherwise the type, then its length.
+    #[test]
+    fn framing_order() {
+        assert_eq!(refused(&[0x80]), (ErrorCode::RecordShape, 0));
+        assert_eq!(refused(&[0x81]), (ErrorCode::RecordShape, 0));
+        assert_eq!(refused(&[0x84, 0x05]), (ErrorCode::RecordShape, 0));
+        assert_eq!(refused(&[0x83, 0x05]), (ErrorCode::UnknownRecordType, 1));
+        assert_eq!(refused(&[0x82, 0x01]), (ErrorCode::RecordShape, 0));
+        assert_eq!(refused(&[0x83, 0x00]), (ErrorCode::RecordShape, 0));
+        assert_eq!(refused(&[0xc1, 0x83]), (ErrorCode::UnexpectedType, 0));
+        assert!(peek_record_type(&[0x83], 0).unwrap_err().is_truncated());
+        assert_eq!(peek_record_type(&[0x83, 0x01], 0).unwrap(), RecordType::Chunk);
+    }
+}

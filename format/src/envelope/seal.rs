@@ -109,9 +109,23 @@ impl Seal {
         let protected_at = r.offset();
         // Exactly 80 bytes, judged at the head (111 above, 206 below): so no
         // item inside can run past the byte string's end (spec §4.4).
-        let protected = r
-            .read_bytes_in(len_u64(PROTECTED_LEN), len_u64(PROTECTED_LEN))
-            .map_err(|e| e.in_field("seal.protected"))?;
+        let protected = match r.read_bytes_in(len_u64(PROTECTED_LEN), len_u64(PROTECTED_LEN)) {
+            Ok(p) => p,
+            // The bytes end inside the protected header (a seal cut short,
+            // spec §8.4): what did arrive of it may already deviate, and the
+            // first deviation decides (§8.6). Its head was the canonical
+            // `58 50`, so its content starts right after SEAL_HEAD.
+            Err(e) if e.is_truncated() => {
+                let content = bytes.get(SEAL_HEAD.len()..).unwrap_or(&[]);
+                let content_at = base.saturating_add(len_u64(SEAL_HEAD.len()));
+                return Err(match decode_protected(content, content_at) {
+                    Err(inner) if !inner.is_truncated() => inner,
+                    _ => e,
+                }
+                .in_field("seal.protected"));
+            }
+            Err(e) => return Err(e.in_field("seal.protected")),
+        };
         let content_at = r.offset().saturating_sub(len_u64(protected.len()));
         let key_id = decode_protected(protected, content_at).map_err(|e| e.in_field("seal.protected"))?;
         // The map is canonical and every value was checked, so the bytes are
@@ -310,6 +324,60 @@ mod tests {
         assert_eq!(&tbs[12..14], &[0x58, u8::try_from(PROTECTED_LEN).unwrap()]);
         assert_eq!(&tbs[TBS_LEN - 35..TBS_LEN - 32], &[0x40, 0x58, 0x20]);
         assert_eq!(&tbs[TBS_LEN - 32..], &[2; 32]);
+    }
+
+    /// The verifier decodes the bytes of a seal cut short (spec §8.4): a
+    /// prefix of a valid seal must never look like a deviation, and a
+    /// deviation must give the same code and offset in every prefix that
+    /// holds it as in the whole record.
+    #[test]
+    fn prefixes_are_truncated_or_keep_the_first_deviation() {
+        let record = Seal { key_id: [7; 32], signature: [9; 64] }.encode_record();
+        for n in 0..SEAL_RECORD_LEN {
+            assert!(Seal::decode_record(&record[..n], 0).unwrap_err().is_truncated(), "prefix {n}");
+        }
+        let mut short_sig = [0u8; SEAL_RECORD_LEN];
+        short_sig[..88].copy_from_slice(&record[..88]);
+        short_sig[88..90].copy_from_slice(&[0x58, 0x3f]);
+        let cases: [(&str, [u8; SEAL_RECORD_LEN], usize, ErrorCode, u64); 8] = [
+            ("wrong tag", edit(&record, 2, 0xc1), 3, ErrorCode::TagNotAllowed, 2),
+            ("untagged", edit(&record, 2, 0x84), 3, ErrorCode::UnexpectedType, 2),
+            ("short protected", edit(&record, 5, 0x4f), 6, ErrorCode::InvalidFieldLength, 4),
+            ("alg float", edit(&record, 8, 0xf9), 9, ErrorCode::FloatNotAllowed, 8),
+            ("alg tag", edit(&record, 8, 0xc1), 9, ErrorCode::UnsupportedAlgorithm, 8),
+            ("no kid", edit(&record, 6, 0xa2), 52, ErrorCode::BadProtectedHeader, 6),
+            ("payload tag", edit(&record, 87, 0xc1), 88, ErrorCode::PayloadNotDetached, 87),
+            ("short signature", short_sig, 90, ErrorCode::InvalidFieldLength, 88),
+        ];
+        for (what, bad, seen, code, at) in cases {
+            for n in seen..=SEAL_RECORD_LEN {
+                let e = Seal::decode_record(&bad[..n], 0).unwrap_err();
+                assert_eq!((e.code(), e.offset()), (code, at), "{what}, {n} bytes");
+            }
+        }
+    }
+
+    /// A missing label is decided when a greater label is read or the map
+    /// ends, before bytes after the map (spec §8.6).
+    #[test]
+    fn a_missing_label_comes_before_trailing_bytes() {
+        let record = Seal { key_id: [7; 32], signature: [9; 64] }.encode_record();
+        let e = Seal::decode_record(&edit(&record, 6, 0xa2), 0).unwrap_err();
+        assert_eq!((e.code(), e.offset()), (ErrorCode::BadProtectedHeader, 6));
+        // {1: -19, 4: kid}: label 4 shows label 3 is missing.
+        let mut p = [0u8; PROTECTED_LEN];
+        p[..3].copy_from_slice(&[0xa2, 0x01, 0x32]);
+        p[3..6].copy_from_slice(&[0x04, 0x58, 0x20]);
+        let mut bad = record;
+        bad[6..6 + PROTECTED_LEN].copy_from_slice(&p);
+        let e = Seal::decode_record(&bad, 0).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::BadProtectedHeader);
+    }
+
+    fn edit(record: &[u8; SEAL_RECORD_LEN], at: usize, value: u8) -> [u8; SEAL_RECORD_LEN] {
+        let mut out = *record;
+        out[at] = value;
+        out
     }
 
     #[test]

@@ -27,7 +27,7 @@ pub(super) fn add(set: &mut VectorSet, f: &Fixtures) {
     // Compatibility refusals.
     set.image(
         "cross-vendor",
-        seal_image(&nv, &nvidia, &payload_nv, 128),
+        seal_image(nv, nvidia, payload_nv, 128),
         "mtty-2",
         "default",
         err(500, "vendor-mismatch"),
@@ -35,7 +35,7 @@ pub(super) fn add(set: &mut VectorSet, f: &Fixtures) {
     );
     set.image(
         "wrong-device-type",
-        seal_image(&mtty1, &linux, &payload_mtty1, 4096),
+        seal_image(mtty1, linux, payload_mtty1, 4096),
         "mtty-2",
         "default",
         err(502, "device-type-mismatch"),
@@ -45,7 +45,7 @@ pub(super) fn add(set: &mut VectorSet, f: &Fixtures) {
     v2.version = (2, 0);
     set.image(
         "version-out-of-range",
-        seal_image(&v2, &linux, &payload_mtty2, 4096),
+        seal_image(&v2, linux, payload_mtty2, 4096),
         "mtty-2",
         "default",
         err(503, "version-unsupported"),
@@ -55,7 +55,7 @@ pub(super) fn add(set: &mut VectorSet, f: &Fixtures) {
     vnet_extra.features.push("VIRTIO_NET_F_RSS".into());
     set.image(
         "missing-feature",
-        seal_image(&vnet_extra, &virtio, &payload_vnet, 256),
+        seal_image(&vnet_extra, virtio, payload_vnet, 256),
         "virtio-net",
         "default",
         err(504, "feature-missing"),
@@ -65,7 +65,7 @@ pub(super) fn add(set: &mut VectorSet, f: &Fixtures) {
     ap_other.config = Some(("vfio-ap-matrix".into(), states::ap_matrix_other().to_bytes().to_vec()));
     set.image(
         "config-mismatch",
-        seal_image(&ap_other, &ibm, &payload_ap, 4096),
+        seal_image(&ap_other, ibm, payload_ap, 4096),
         "vfio-ap",
         "default",
         err(505, "config-mismatch"),
@@ -75,7 +75,7 @@ pub(super) fn add(set: &mut VectorSet, f: &Fixtures) {
     other_codec.codec = "mtty-raw".into();
     set.image(
         "codec-unsupported",
-        seal_image(&other_codec, &linux, &payload_mtty2, 4096),
+        seal_image(&other_codec, linux, payload_mtty2, 4096),
         "mtty-2",
         "default",
         err(506, "codec-unsupported"),

@@ -150,6 +150,13 @@ pub(super) fn add(set: &mut VectorSet, f: &Fixtures) {
             expect: err(201, "record-shape"),
             description: "[5, ...] in a 4-array: the length no record has (201, byte 0) before the type 5 (200, byte 1)",
         },
+        // Steps first: a chunk's heads (§8.3 step 2) before its number (step 3).
+        Image {
+            name: "chunk-empty-and-out-of-sequence",
+            bytes: cat(&[header, &[0x83, 0x01, 0x05, 0x40]]),
+            expect: err(210, "empty-chunk"),
+            description: "the first chunk is numbered 5 and empty: the heads' step (210) comes before the sequence step (301), although 05 is the earlier byte",
+        },
         // A seal cut short: the deviation, if the bytes received show one.
         Image {
             name: "seal-wrong-tag-cut-short",
@@ -168,6 +175,12 @@ pub(super) fn add(set: &mut VectorSet, f: &Fixtures) {
             bytes: cat(&[before_seal, &seal[..88], &[0x58, 0x3f], &seal[90..153]]),
             expect: err(206, "invalid-field-length"),
             description: "a 63-byte signature, and the stream ends after it (153 seal bytes): 206 at the signature's head, not 306",
+        },
+        Image {
+            name: "seal-alg-tag-cut-short",
+            bytes: cat(&[before_seal, &edit(seal, 8, 0xc1)[..20]]),
+            expect: err(212, "unsupported-algorithm"),
+            description: "a tag as the COSE alg, and the stream ends inside the protected header: its bytes so far already deviate, 212, not 306",
         },
         Image {
             name: "seal-cut-short",
@@ -277,12 +290,19 @@ pub(super) fn add(set: &mut VectorSet, f: &Fixtures) {
         set.simple("cbor", "cbor", "cbor", name, hex::decode(hex_text).unwrap_or_default(), expect, d);
     }
 
-    // A policy whose session no header can carry: refused when loaded.
-    // Not an index entry (the harnesses load policy vectors as trust-store
-    // refusals); tests/precedence.rs loads it.
+    // A policy whose session no header can carry: refused when loaded
+    // (spec §7.5), with the session nonce's own length code.
     let short = PolicyFile { session: Some(hex::encode([7u8; 15])), ..PolicyFile::default() };
     let text = serde_json::to_string_pretty(&short).unwrap_or_default() + "\n";
-    set.file("policies/session-too-short.json", text.into_bytes());
+    set.simple(
+        "policy",
+        "policies",
+        "json",
+        "session-too-short",
+        text.into_bytes(),
+        err(206, "invalid-field-length"),
+        "a policy session nonce of 15 bytes, outside 16-64: refused when the policy is loaded, never applied",
+    );
 }
 
 /// `[0, {1: 1, 2: vendor, 3: "vfio-pci", 4: "mtty-2", 5: [1, 0], 6: [],

@@ -10,7 +10,7 @@ use migseal_format::envelope::SEAL_RECORD_LEN;
 pub(super) fn add(set: &mut VectorSet, f: &Fixtures) {
     let Fixtures { linux, revoked, mtty2, payload_mtty2, mtty2_image, mtty2_chunked, .. } = f;
     // Stream tampering.
-    let r = record_ranges(&mtty2_chunked);
+    let r = record_ranges(mtty2_chunked);
     let header = &mtty2_chunked[r[0].clone()];
     let chunk = |i: usize| &mtty2_chunked[r[i + 1].clone()];
     let seal = &mtty2_chunked[r[r.len() - 1].clone()];
@@ -56,7 +56,7 @@ pub(super) fn add(set: &mut VectorSet, f: &Fixtures) {
         err(306, "incomplete"),
         "all chunks, no seal",
     );
-    let other = seal_image(&mtty2, &linux, &filler("other state", 96), 16);
+    let other = seal_image(mtty2, linux, &filler("other state", 96), 16);
     let other_seal = &other[other.len() - SEAL_RECORD_LEN..];
     set.image(
         "seal-from-other-image",
@@ -68,7 +68,7 @@ pub(super) fn add(set: &mut VectorSet, f: &Fixtures) {
     );
     let mut raised = mtty2.clone();
     raised.security_version = 9;
-    let raised_image = seal_image(&raised, &linux, &payload_mtty2, 16);
+    let raised_image = seal_image(&raised, linux, payload_mtty2, 16);
     let raised_header = &raised_image[record_ranges(&raised_image)[0].clone()];
     set.image(
         "header-changed-after-sealing",
@@ -78,7 +78,7 @@ pub(super) fn add(set: &mut VectorSet, f: &Fixtures) {
         err(600, "bad-signature"),
         "security version raised in the header after sealing",
     );
-    let nv_seal_image = seal_image(&mtty2, &revoked, &payload_mtty2, 16);
+    let nv_seal_image = seal_image(mtty2, revoked, payload_mtty2, 16);
     set.image(
         "seal-key-id-mismatch",
         cat(&[
@@ -92,7 +92,7 @@ pub(super) fn add(set: &mut VectorSet, f: &Fixtures) {
     );
     set.image(
         "trailing-bytes",
-        cat(&[&mtty2_chunked, &[0x00]]),
+        cat(&[mtty2_chunked, &[0x00]]),
         "mtty-2",
         "default",
         err(112, "trailing-bytes"),
@@ -185,7 +185,7 @@ pub(super) fn add(set: &mut VectorSet, f: &Fixtures) {
     );
     set.image(
         "chunk-too-large",
-        seal_image(&mtty2, &linux, &payload_mtty2, 96),
+        seal_image(mtty2, linux, payload_mtty2, 96),
         "mtty-2",
         "small-limits",
         err(303, "chunk-too-large"),
@@ -193,7 +193,7 @@ pub(super) fn add(set: &mut VectorSet, f: &Fixtures) {
     );
     set.image(
         "too-many-chunks",
-        seal_image(&mtty2, &linux, &payload_mtty2[..50], 10),
+        seal_image(mtty2, linux, &payload_mtty2[..50], 10),
         "mtty-2",
         "small-limits",
         err(304, "too-many-chunks"),
@@ -201,7 +201,7 @@ pub(super) fn add(set: &mut VectorSet, f: &Fixtures) {
     );
     set.image(
         "total-too-large",
-        seal_image(&mtty2, &linux, &filler("big", 240), 60),
+        seal_image(mtty2, linux, &filler("big", 240), 60),
         "mtty-2",
         "small-limits",
         err(305, "total-too-large"),

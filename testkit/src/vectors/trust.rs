@@ -24,7 +24,7 @@ pub(super) fn add(set: &mut VectorSet, f: &Fixtures) {
     // Trust and policy refusals.
     set.image(
         "untrusted-key",
-        seal_image(&mtty2, &stranger, &payload_mtty2, 4096),
+        seal_image(mtty2, stranger, payload_mtty2, 4096),
         "mtty-2",
         "default",
         err(400, "untrusted-key"),
@@ -32,7 +32,7 @@ pub(super) fn add(set: &mut VectorSet, f: &Fixtures) {
     );
     set.image(
         "key-of-other-vendor",
-        seal_image(&mtty2, &ibm, &payload_mtty2, 4096),
+        seal_image(mtty2, ibm, payload_mtty2, 4096),
         "mtty-2",
         "default",
         err(401, "key-vendor-scope"),
@@ -40,7 +40,7 @@ pub(super) fn add(set: &mut VectorSet, f: &Fixtures) {
     );
     set.image(
         "key-of-other-type",
-        seal_image(&mtty2, &linux_mtty1, &payload_mtty2, 4096),
+        seal_image(mtty2, linux_mtty1, payload_mtty2, 4096),
         "mtty-2",
         "default",
         err(402, "key-type-scope"),
@@ -48,7 +48,7 @@ pub(super) fn add(set: &mut VectorSet, f: &Fixtures) {
     );
     set.image(
         "revoked-key",
-        seal_image(&mtty2, &revoked, &payload_mtty2, 4096),
+        seal_image(mtty2, revoked, payload_mtty2, 4096),
         "mtty-2",
         "default",
         err(403, "revoked-key"),
@@ -58,7 +58,7 @@ pub(super) fn add(set: &mut VectorSet, f: &Fixtures) {
     old.security_version = 2;
     set.image(
         "rollback",
-        seal_image(&old, &linux, &payload_mtty2, 4096),
+        seal_image(&old, linux, payload_mtty2, 4096),
         "mtty-2",
         "default",
         err(404, "security-version-too-low"),
@@ -66,7 +66,7 @@ pub(super) fn add(set: &mut VectorSet, f: &Fixtures) {
     );
     set.image(
         "session-missing",
-        seal_image(&vnet, &virtio, &payload_vnet, 256),
+        seal_image(vnet, virtio, payload_vnet, 256),
         "virtio-net",
         "session",
         err(405, "session-missing"),
@@ -76,7 +76,7 @@ pub(super) fn add(set: &mut VectorSet, f: &Fixtures) {
     replay.session = Some(b"migration-0000\0\0".to_vec());
     set.image(
         "session-replay",
-        seal_image(&replay, &virtio, &payload_vnet, 256),
+        seal_image(&replay, virtio, payload_vnet, 256),
         "virtio-net",
         "session",
         err(406, "session-mismatch"),
@@ -86,7 +86,7 @@ pub(super) fn add(set: &mut VectorSet, f: &Fixtures) {
     no_subject.subject = None;
     set.image(
         "subject-missing",
-        seal_image(&no_subject, &virtio, &payload_vnet, 256),
+        seal_image(&no_subject, virtio, payload_vnet, 256),
         "virtio-net",
         "session",
         err(407, "subject-missing"),
@@ -96,7 +96,7 @@ pub(super) fn add(set: &mut VectorSet, f: &Fixtures) {
     other_vm.subject = Some("vm-other-tenant".into());
     set.image(
         "subject-other-vm",
-        seal_image(&other_vm, &virtio, &payload_vnet, 256),
+        seal_image(&other_vm, virtio, payload_vnet, 256),
         "virtio-net",
         "session",
         err(408, "subject-mismatch"),

@@ -46,7 +46,7 @@ pub(super) fn add(set: &mut VectorSet, f: &Fixtures) {
     );
     set.image(
         "mtty-1-multi-chunk",
-        seal_image(&mtty1, &linux, &payload_mtty1, 7),
+        seal_image(mtty1, linux, payload_mtty1, 7),
         "mtty-1",
         "default",
         Expect::Ok,
@@ -54,7 +54,7 @@ pub(super) fn add(set: &mut VectorSet, f: &Fixtures) {
     );
     set.image(
         "mtty-1-scoped-key",
-        seal_image(&mtty1, &linux_mtty1, &payload_mtty1, 4096),
+        seal_image(mtty1, linux_mtty1, payload_mtty1, 4096),
         "mtty-1",
         "default",
         Expect::Ok,
@@ -62,13 +62,13 @@ pub(super) fn add(set: &mut VectorSet, f: &Fixtures) {
     );
     set.image(
         "virtio-net-features",
-        seal_image(&vnet, &virtio, &payload_vnet, 256),
+        seal_image(vnet, virtio, payload_vnet, 256),
         "virtio-net",
         "default",
         Expect::Ok,
         "features are a subset of the destination's; versions 1.0 within 1.0..=1.3",
     );
-    let vnet_bound_image = seal_image(&vnet_bound, &virtio, &payload_vnet, 512);
+    let vnet_bound_image = seal_image(vnet_bound, virtio, payload_vnet, 512);
     set.image(
         "virtio-net-session-subject",
         vnet_bound_image.clone(),
@@ -79,7 +79,7 @@ pub(super) fn add(set: &mut VectorSet, f: &Fixtures) {
     );
     set.image(
         "vfio-ap-config",
-        seal_image(&ap, &ibm, &payload_ap, 4096),
+        seal_image(ap, ibm, payload_ap, 4096),
         "vfio-ap",
         "default",
         Expect::Ok,
@@ -87,7 +87,7 @@ pub(super) fn add(set: &mut VectorSet, f: &Fixtures) {
     );
     set.image(
         "mtty-2-empty-payload",
-        seal_image(&mtty2, &linux, &[], 16),
+        seal_image(mtty2, linux, &[], 16),
         "mtty-2",
         "default",
         Expect::Ok,
@@ -95,7 +95,7 @@ pub(super) fn add(set: &mut VectorSet, f: &Fixtures) {
     );
     set.image(
         "nvidia-own-device",
-        seal_image(&nv, &nvidia, &payload_nv, 128),
+        seal_image(nv, nvidia, payload_nv, 128),
         "nvidia-35",
         "default",
         Expect::Ok,
