@@ -5,9 +5,9 @@
 //! gross regression (a large array on the stack, unbounded recursion) fails
 //! this test loudly. It is a coarse guard with generous budgets: the exact
 //! peak is measured by stack painting in `probe/stack` (run by `cargo xtask
-//! ci`, which fails when the kernel build's peak exceeds 16 KiB). Measured
-//! there: 14.5 KiB in the kernel configuration (release, serial
-//! curve25519 backend), of which finishing (strict Ed25519) takes 9.1 KiB; about
+//! ci`, which fails when the kernel build's peak exceeds 8 KiB). Measured
+//! there: 7.3 KiB in the kernel configuration (release, serial
+//! curve25519 backend), of which finishing (strict Ed25519) takes 6.5 KiB; about
 //! 84 KiB in an unoptimised debug build.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 

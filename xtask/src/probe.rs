@@ -13,6 +13,10 @@
 //!    `core::panic::Location` it passes, and each site must be in
 //!    probe/allowlist.txt with its reason. A site in migseal's own crates
 //!    fails regardless.
+//! 3. The peak stack of a whole verification (probe/stack, stack painting)
+//!    must stay within 8 KiB, and no frame of the verification's code may
+//!    exceed the kernel's CONFIG_FRAME_WARN (2 KiB) unless listed, with its
+//!    reason, in `FRAMES_OVER_LIMIT`.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
@@ -126,12 +130,29 @@ pub fn probe(ctx: &Ctx) -> Result<(), String> {
     stack(ctx)
 }
 
-/// The kernel's stack on x86_64 (THREAD_SIZE): a verification that needs
-/// more cannot run in a driver's write() or ioctl path.
-const STACK_BUDGET: &str = "16384";
+/// The budget for a whole verification: the issue 14 goal (8 KiB, half of
+/// the kernel's 16 KiB THREAD_SIZE on x86_64, so a driver's write() or
+/// ioctl path keeps room for its own frames). Measured: 7463 bytes.
+const STACK_BUDGET: &str = "8192";
+
+/// The kernel's `CONFIG_FRAME_WARN` on 64-bit: no single frame above it.
+const FRAME_LIMIT: usize = 2048;
+
+/// Frames of the verification over [`FRAME_LIMIT`] that cannot be cut from
+/// migseal's side, each with its reason. Everything else over the limit
+/// fails the step.
+const FRAMES_OVER_LIMIT: &[(&str, &str)] = &[(
+    "curve25519_dalek::backend::vartime_double_base_mul",
+    "[k](-A) + [S]B in curve25519-dalek: the width-5 NAF of k and the width-8 NAF of S \
+     (2 x 256 bytes) and the table of odd multiples of A (8 x 160 bytes) live in this one \
+     frame (1792 bytes before any temporary). Its types are private to curve25519-dalek; \
+     an equivalent built from the public API (EdwardsPoint add, no cheap doubling) is \
+     10-30 % slower by operation count (not measured), against the signature step's goal of verify_strict + 5 %",
+)];
 
 /// Peak stack of a full verification, by stack painting, in the kernel
-/// configuration (release, serial curve25519 backend, soft SHA-256).
+/// configuration (release, serial curve25519 backend, soft SHA-256), and
+/// the largest frames of the verification's code in the same binary.
 fn stack(ctx: &Ctx) -> Result<(), String> {
     cargo(
         ctx,
@@ -147,7 +168,86 @@ fn stack(ctx: &Ctx) -> Result<(), String> {
             STACK_BUDGET,
         ],
         &[("RUSTFLAGS", NONE_FLAGS)],
-    )
+    )?;
+    frames(ctx, &ctx.root.join("probe/target/stack/release/migseal-stack-meter"))
+}
+
+/// Per-frame sizes of the verification's code (migseal, curve25519-dalek,
+/// ed25519-dalek, sha2) in the meter's binary, read from its machine code:
+/// the largest `sub $n, %rsp` of each function plus its pushed registers
+/// and return address.
+fn frames(ctx: &Ctx, binary: &Path) -> Result<(), String> {
+    if std::process::Command::new("objdump").arg("--version").output().is_err() {
+        crate::run(ctx, "apt-get", &["update", "-qq"], &[])?;
+        crate::run(
+            ctx,
+            "apt-get",
+            &["install", "-y", "-qq", "binutils"],
+            &[("DEBIAN_FRONTEND", "noninteractive")],
+        )?;
+    }
+    let out = std::process::Command::new("objdump")
+        .args(["-d", "--no-show-raw-insn", "-C"])
+        .arg(binary)
+        .output()
+        .map_err(|e| format!("cannot run objdump: {e}"))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut sizes: BTreeMap<String, usize> = BTreeMap::new();
+    let mut current: Option<(String, usize, usize)> = None; // name, pushes, largest sub
+    let mut flush = |f: Option<(String, usize, usize)>| {
+        if let Some((name, pushes, sub)) = f
+            && sub > 0
+        {
+            sizes.insert(name, sub + 8 * pushes + 8);
+        }
+    };
+    for line in text.lines() {
+        if let Some(name) = line.strip_suffix(">:").and_then(|l| l.split_once(" <")).map(|(_, n)| n) {
+            flush(current.take());
+            current = Some((name.to_owned(), 0, 0));
+        } else if let Some((_, pushes, sub)) = current.as_mut() {
+            let insn = line.split_once(':').map_or("", |(_, i)| i).trim();
+            if insn.starts_with("push ") && *sub == 0 {
+                *pushes += 1;
+            } else if let Some(n) = insn.strip_prefix("sub ").and_then(|a| a.trim().strip_suffix(",%rsp"))
+                && let Some(v) = n.strip_prefix("$0x").and_then(|h| usize::from_str_radix(h, 16).ok())
+            {
+                *sub = (*sub).max(v);
+            }
+        }
+    }
+    flush(current.take());
+    let ours = ["migseal_verifier", "migseal_format", "curve25519_dalek", "ed25519_dalek", "sha2::"];
+    let mut largest: Vec<(&String, &usize)> = sizes
+        .iter()
+        .filter(|(n, _)| {
+            ours.iter().any(|c| n.contains(c)) && !n.contains("Sealer") && !n.contains("signing")
+        })
+        .collect();
+    if largest.is_empty() {
+        return Err(format!("no frame of the verification's code found in {}", binary.display()));
+    }
+    largest.sort_by(|a, b| b.1.cmp(a.1));
+    println!(
+        "largest frames of the verification's code (limit {FRAME_LIMIT} bytes, the kernel's CONFIG_FRAME_WARN):"
+    );
+    let mut over = Vec::new();
+    for (name, size) in largest.iter().take(8) {
+        let short: String = name.chars().take(110).collect();
+        println!("  {size:>5}  {short}");
+    }
+    for (name, size) in &largest {
+        if **size > FRAME_LIMIT {
+            match FRAMES_OVER_LIMIT.iter().find(|(n, _)| name.as_str() == *n) {
+                Some((_, why)) => println!("  over the limit, known ({size} bytes) {name}: {why}"),
+                None => over.push(format!("{name} ({size} bytes)")),
+            }
+        }
+    }
+    if !over.is_empty() {
+        return Err(format!("frames over {FRAME_LIMIT} bytes: {}", over.join(", ")));
+    }
+    Ok(())
 }
 
 /// `crate file:line` → number of calls, for every call to a panic entry
