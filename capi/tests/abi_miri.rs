@@ -62,7 +62,8 @@ fn policy(mem: &mut Mem, keys: &[([u8; 32], Vec<CString>)]) -> *mut migseal_poli
         assert_eq!(migseal_policy_init(mem.ptr(), mem.size(), &mut p), migseal_status::MIGSEAL_OK);
         for (pk, types) in keys {
             let ptrs: Vec<*const c_char> = types.iter().map(|t| t.as_ptr()).collect();
-            let st = migseal_policy_add_trusted_key(p, pk.as_ptr(), vendor.as_ptr(), ptrs.as_ptr(), ptrs.len());
+            let st =
+                migseal_policy_add_trusted_key(p, pk.as_ptr(), vendor.as_ptr(), ptrs.as_ptr(), ptrs.len());
             assert_eq!(st, migseal_status::MIGSEAL_OK);
         }
     }
@@ -136,7 +137,9 @@ fn c_string(chars: &[c_char]) -> String {
 
 #[test]
 fn buffers_meet_the_abi_alignment() {
-    for align in [migseal_policy_align(), migseal_device_align(), migseal_verifier_align(), migseal_sealer_align()] {
+    for align in
+        [migseal_policy_align(), migseal_device_align(), migseal_verifier_align(), migseal_sealer_align()]
+    {
         assert!(align <= std::mem::align_of::<u64>(), "Mem gives 8-byte alignment, the ABI asks {align}");
     }
 }
@@ -178,7 +181,10 @@ fn refusal_is_reported_through_error_and_message() {
         let _ = migseal_verifier_message(v, ptr::null_mut(), 0, &mut needed);
         assert!(needed > 1);
         let mut buf = vec![0 as c_char; needed + 1];
-        assert_eq!(migseal_verifier_message(v, buf.as_mut_ptr(), buf.len(), &mut needed), migseal_status::MIGSEAL_OK);
+        assert_eq!(
+            migseal_verifier_message(v, buf.as_mut_ptr(), buf.len(), &mut needed),
+            migseal_status::MIGSEAL_OK
+        );
         let text = c_string(&buf);
         assert_eq!(text.len(), needed);
         // Too small a buffer: refused, nothing written past it.
@@ -219,7 +225,15 @@ fn c_sealer_output_verifies_through_the_c_verifier() {
         assert_eq!(migseal_public_key(SEED.as_ptr(), pk.as_mut_ptr()), migseal_status::MIGSEAL_OK);
         let s = sm.ptr().cast::<migseal_sealer>();
         let (mut n, mut w) = (0usize, 0usize);
-        let st = migseal_sealer_init(s.cast(), sm.size(), SEED.as_ptr(), &header, image.as_mut_ptr(), image.len(), &mut w);
+        let st = migseal_sealer_init(
+            s.cast(),
+            sm.size(),
+            SEED.as_ptr(),
+            &header,
+            image.as_mut_ptr(),
+            image.len(),
+            &mut w,
+        );
         assert_eq!(st, migseal_status::MIGSEAL_OK);
         n += w;
         let len = u64::try_from(data.len()).unwrap();
@@ -228,7 +242,10 @@ fn c_sealer_output_verifies_through_the_c_verifier() {
         n += w;
         image[n..n + data.len()].copy_from_slice(&data);
         assert_eq!(migseal_sealer_chunk_data(s, data.as_ptr(), 10), migseal_status::MIGSEAL_OK);
-        assert_eq!(migseal_sealer_chunk_data(s, data[10..].as_ptr(), data.len() - 10), migseal_status::MIGSEAL_OK);
+        assert_eq!(
+            migseal_sealer_chunk_data(s, data[10..].as_ptr(), data.len() - 10),
+            migseal_status::MIGSEAL_OK
+        );
         n += data.len();
         let st = migseal_sealer_finish(s, image[n..].as_mut_ptr(), image.len() - n, &mut w);
         assert_eq!(st, migseal_status::MIGSEAL_OK);
@@ -236,7 +253,10 @@ fn c_sealer_output_verifies_through_the_c_verifier() {
         migseal_sealer_release(s);
         image.truncate(n);
     }
-    assert!(!sm.0.iter().flat_map(|w| w.to_ne_bytes()).collect::<Vec<u8>>().windows(32).any(|w| w == SEED));
+    // The released block is not read back here: after release the sealer's
+    // memory holds a new value whose unused bytes are uninitialised in the
+    // abstract machine, and reading them as integers is undefined behaviour
+    // (Miri says so). The wipe itself is tested natively in tests/sealer.rs.
 
     let (mut pm, mut dm) = (Mem::new(migseal_policy_size()), Mem::new(migseal_device_size()));
     let p = policy(&mut pm, &[(pk, vec![CString::new("mtty-2").unwrap()])]);
