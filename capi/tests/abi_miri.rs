@@ -180,7 +180,7 @@ fn refusal_is_reported_through_error_and_message() {
         // Asking with no room gives the length; then the message fits.
         let _ = migseal_verifier_message(v, ptr::null_mut(), 0, &mut needed);
         assert!(needed > 1);
-        let mut buf = vec![0 as c_char; needed + 1];
+        let mut buf = vec![c_char::default(); needed + 1];
         assert_eq!(
             migseal_verifier_message(v, buf.as_mut_ptr(), buf.len(), &mut needed),
             migseal_status::MIGSEAL_OK
@@ -188,7 +188,7 @@ fn refusal_is_reported_through_error_and_message() {
         let text = c_string(&buf);
         assert_eq!(text.len(), needed);
         // Too small a buffer: refused, nothing written past it.
-        let mut small = vec![0x7f as c_char; 4];
+        let mut small = vec![c_char::from_ne_bytes([0x7f]); 4];
         let st = migseal_verifier_message(v, small.as_mut_ptr(), 3, &mut needed);
         assert_eq!(st, migseal_status::MIGSEAL_ABI_BUFFER_TOO_SMALL);
         assert_eq!(small[3], 0x7f);
