@@ -5,6 +5,7 @@
 //! cargo xtask mutants                  every shard (SHARDS of them), then MUTANTS.md
 //! cargo xtask mutants --shards 0,5,9   only those shards of SHARDS, then MUTANTS.md (a sample)
 //! cargo xtask mutants --sample         what CI runs: shard SAMPLE of SAMPLE_OF, report printed
+//! cargo xtask mutants --sample --write  the same, and the report written to MUTANTS.md (marked a sample)
 //! ```
 //!
 //! Mutants are made in `format/`, `verifier/` and `codecs/` only, and each
@@ -51,7 +52,7 @@ pub fn command(ctx: &Ctx, args: &[String]) -> ExitCode {
                 l.split(',').map(|s| s.trim().parse().map_err(|e| format!("shard {s}: {e}"))).collect()
             })
         }
-        Some("--sample") => return status(ci_step(ctx)),
+        Some("--sample") => return status(sample(ctx, args.iter().any(|a| a == "--write"))),
         Some(_) => Err("usage: cargo xtask mutants [--shards K,K,...] | --sample".into()),
     };
     match shards {
@@ -65,7 +66,12 @@ pub fn command(ctx: &Ctx, args: &[String]) -> ExitCode {
 
 /// The CI step: the fixed sample, its report printed (MUTANTS.md untouched).
 pub fn ci_step(ctx: &Ctx) -> Result<(), String> {
+    sample(ctx, false)
+}
+
+fn sample(ctx: &Ctx, write: bool) -> Result<(), String> {
     ensure_tool(ctx)?;
+    let started = std::time::Instant::now();
     let dir = out_dir(ctx, "sample");
     run_shard(ctx, SAMPLE, SAMPLE_OF, &dir)?;
     let counts = collect(&[dir])?;
@@ -75,7 +81,18 @@ pub fn ci_step(ctx: &Ctx) -> Result<(), String> {
             "shard {SAMPLE}/{SAMPLE_OF} tested no mutant: did cargo-mutants' output change?"
         ));
     }
-    print!("{}", report(&counts, &format!("CI sample: shard {SAMPLE}/{SAMPLE_OF}")));
+    let scope = format!(
+        "SAMPLE only: shard {SAMPLE}/{SAMPLE_OF} (round-robin), the fixed sample CI runs; not the full run, \
+         so these counts say nothing about the crates' overall score"
+    );
+    let mut text = report(&counts, &scope);
+    let _ = writeln!(text, "\nWall time: {:.0} s on this machine.", started.elapsed().as_secs_f64());
+    print!("{text}");
+    if write {
+        let path = ctx.root.join("MUTANTS.md");
+        std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+        println!("wrote {}", path.display());
+    }
     Ok(())
 }
 
