@@ -73,7 +73,7 @@ fn sample(ctx: &Ctx, write: bool) -> Result<(), String> {
     ensure_tool(ctx)?;
     let started = std::time::Instant::now();
     let dir = out_dir(ctx, "sample");
-    run_shard(ctx, SAMPLE, SAMPLE_OF, &dir)?;
+    run_shard(ctx, SAMPLE, SAMPLE_OF, &dir, false)?;
     let counts = collect(&[dir])?;
     let total: usize = counts.values().map(|c| c.values().map(Vec::len).sum::<usize>()).sum();
     if total == 0 {
@@ -105,7 +105,7 @@ fn full(ctx: &Ctx, shards: &[usize]) -> Result<(), String> {
             return Err(format!("shard {k} is not below {SHARDS}"));
         }
         let dir = out_dir(ctx, &format!("shard-{k}"));
-        run_shard(ctx, k, SHARDS, &dir)?;
+        run_shard(ctx, k, SHARDS, &dir, true)?;
         dirs.push(dir);
     }
     let counts = collect(&dirs)?;
@@ -146,12 +146,17 @@ fn ensure_tool(ctx: &Ctx) -> Result<(), String> {
 /// One cargo-mutants run over shard `k` of `n`. Exit codes 2 (missed
 /// mutants) and 3 (timeouts) are outcomes for the report, not failures;
 /// anything else (the unmutated tree fails its tests, a usage error) is.
-fn run_shard(ctx: &Ctx, k: usize, n: usize, dir: &Path) -> Result<(), String> {
+/// `baseline`: test the unmutated tree first (the sample skips it: in CI
+/// the `test` step has just run the same tests).
+fn run_shard(ctx: &Ctx, k: usize, n: usize, dir: &Path, baseline: bool) -> Result<(), String> {
     let shard = format!("{k}/{n}");
     let out = dir.display().to_string();
     let mut args = vec!["mutants", "--test-workspace=true", "--shard", &shard, "--sharding", "round-robin"];
     for (package, _) in CRATES {
         args.extend(["--package", package]);
+    }
+    if !baseline {
+        args.push("--baseline=skip");
     }
     args.extend(["--timeout", TIMEOUT_SECS, "--jobs", "1", "--output", &out, "--colors", "never"]);
     println!("+ cargo {}", args.join(" "));
