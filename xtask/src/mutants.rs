@@ -150,6 +150,7 @@ fn ensure_tool(ctx: &Ctx) -> Result<(), String> {
 /// the `test` step has just run the same tests).
 fn run_shard(ctx: &Ctx, k: usize, n: usize, dir: &Path, baseline: bool) -> Result<(), String> {
     let shard = format!("{k}/{n}");
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let out = dir.display().to_string();
     let mut args = vec!["mutants", "--test-workspace=true", "--shard", &shard, "--sharding", "round-robin"];
     for (package, _) in CRATES {
