@@ -146,13 +146,23 @@ fn ensure_tool(ctx: &Ctx) -> Result<(), String> {
 /// One cargo-mutants run over shard `k` of `n`. Exit codes 2 (missed
 /// mutants) and 3 (timeouts) are outcomes for the report, not failures;
 /// anything else (the unmutated tree fails its tests, a usage error) is.
+/// Each run copies the tree without its git-ignored files (build outputs,
+/// fuzz corpora) to a temporary directory and builds there.
 /// `baseline`: test the unmutated tree first (the sample skips it: in CI
 /// the `test` step has just run the same tests).
 fn run_shard(ctx: &Ctx, k: usize, n: usize, dir: &Path, baseline: bool) -> Result<(), String> {
     let shard = format!("{k}/{n}");
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let out = dir.display().to_string();
-    let mut args = vec!["mutants", "--test-workspace=true", "--shard", &shard, "--sharding", "round-robin"];
+    let mut args = vec![
+        "mutants",
+        "--test-workspace=true",
+        "--gitignore=true",
+        "--shard",
+        &shard,
+        "--sharding",
+        "round-robin",
+    ];
     for (package, _) in CRATES {
         args.extend(["--package", package]);
     }
