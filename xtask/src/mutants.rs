@@ -169,6 +169,12 @@ fn run_shard(ctx: &Ctx, k: usize, n: usize, dir: &Path, baseline: bool) -> Resul
     if !baseline {
         args.push("--baseline=skip");
     }
+    // In CI (CI=true, a throw-away clone) mutate in place: the mutants then
+    // build on the `test` step's target/ instead of a cold copy of the
+    // workspace. Elsewhere, never touch the working tree.
+    if std::env::var_os("CI").is_some() {
+        args.push("--in-place");
+    }
     args.extend(["--timeout", TIMEOUT_SECS, "--jobs", "1", "--output", &out, "--colors", "never"]);
     println!("+ cargo {}", args.join(" "));
     let st = std::process::Command::new("cargo")
