@@ -4,12 +4,15 @@
 //! cargo xtask fuzz corpus          regenerate fuzz/corpus/<target>/seed-* from spec/vectors
 //! cargo xtask fuzz smoke [SECS]    what CI runs: build every target, run each SECS seconds
 //! cargo xtask fuzz list            the targets
+//! cargo xtask fuzz oss-fuzz [SECS] fuzz/oss-fuzz/build.sh in an OSS-Fuzz emulation (oss_fuzz.rs)
 //! ```
 //!
 //! The smoke installs the pinned cargo-fuzz if it is missing, runs the
 //! harness self-tests on stable, regenerates the seeds, builds every
-//! target once with `cargo +nightly fuzz build` (release, debug assertions,
-//! overflow checks, AddressSanitizer), then runs each target binary from
+//! target once with `cargo +nightly fuzz build -O --debug-assertions`
+//! (release, debug assertions, overflow checks, AddressSanitizer) and
+//! OSS-Fuzz's `RUSTFLAGS`, so the OSS-Fuzz emulation that follows in CI
+//! reuses the build, then runs each target binary from
 //! its seed corpus with the shared dictionary and the limits of its
 //! `.options` file, two at a time (CI machines have two cores), and fails
 //! on the first crash, leak, timeout or out-of-memory. Everything builds in
@@ -20,7 +23,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::Instant;
 
-use crate::{Ctx, output, run, status};
+use crate::{Ctx, oss_fuzz, output, run, status};
 
 /// The cargo-fuzz release CI installs; bump deliberately.
 const CARGO_FUZZ_VERSION: &str = "0.13.1";
@@ -39,17 +42,22 @@ pub fn command(ctx: &Ctx, args: &[String]) -> ExitCode {
             let secs = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(SMOKE_SECS);
             status(smoke(ctx, secs))
         }
+        Some("oss-fuzz") => {
+            let secs = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(oss_fuzz::CI_SECS);
+            status(ensure_tools(ctx).and_then(|()| oss_fuzz::emulate(ctx, secs)))
+        }
         Some("list") => status(targets(ctx).map(|ts| ts.iter().for_each(|t| println!("{t}")))),
         _ => {
-            eprintln!("usage: cargo xtask fuzz corpus | smoke [SECS] | list");
+            eprintln!("usage: cargo xtask fuzz corpus | smoke [SECS] | oss-fuzz [SECS] | list");
             ExitCode::from(2)
         }
     }
 }
 
-/// The CI step.
+/// The CI step: the smoke, then the OSS-Fuzz emulation on the same build.
 pub fn fuzz(ctx: &Ctx) -> Result<(), String> {
-    smoke(ctx, SMOKE_SECS)
+    smoke(ctx, SMOKE_SECS)?;
+    oss_fuzz::emulate(ctx, oss_fuzz::CI_SECS)
 }
 
 fn fuzz_dir(ctx: &Ctx) -> PathBuf {
@@ -59,17 +67,23 @@ fn fuzz_dir(ctx: &Ctx) -> PathBuf {
 /// A command in `fuzz/`, building into `fuzz/target` whatever the caller's
 /// CARGO_TARGET_DIR says.
 fn fuzz_cmd(ctx: &Ctx, program: &str, args: &[&str]) -> Result<(), String> {
-    println!("+ (cd fuzz && {program} {})", args.join(" "));
+    fuzz_cmd_env(ctx, program, args, &[])
+}
+
+fn fuzz_cmd_env(ctx: &Ctx, program: &str, args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
+    let shown: Vec<String> = env.iter().map(|(k, v)| format!("{k}='{v}' ")).collect();
+    println!("+ (cd fuzz && {}{program} {})", shown.concat(), args.join(" "));
     let st = Command::new(program)
         .args(args)
         .current_dir(fuzz_dir(ctx))
         .env_remove("CARGO_TARGET_DIR")
+        .envs(env.iter().copied())
         .status()
         .map_err(|e| format!("cannot start {program}: {e}"))?;
     if st.success() { Ok(()) } else { Err(format!("`{program} {}` exited with {st}", args.join(" "))) }
 }
 
-fn ensure_tools(ctx: &Ctx) -> Result<(), String> {
+pub(crate) fn ensure_tools(ctx: &Ctx) -> Result<(), String> {
     let toolchains = output("rustup", &["toolchain", "list"]);
     if !toolchains.lines().any(|l| l.starts_with("nightly")) {
         run(ctx, "rustup", &["toolchain", "install", "nightly", "--profile", "minimal"], &[])?;
@@ -82,7 +96,7 @@ fn ensure_tools(ctx: &Ctx) -> Result<(), String> {
 }
 
 /// The targets, as cargo-fuzz sees them (the `[[bin]]`s of fuzz/Cargo.toml).
-fn targets(ctx: &Ctx) -> Result<Vec<String>, String> {
+pub(crate) fn targets(ctx: &Ctx) -> Result<Vec<String>, String> {
     let manifest = std::fs::read_to_string(fuzz_dir(ctx).join("Cargo.toml"))
         .map_err(|e| format!("cannot read fuzz/Cargo.toml: {e}"))?;
     let mut out = Vec::new();
@@ -109,7 +123,11 @@ fn corpus(ctx: &Ctx) -> Result<(), String> {
 /// under the same limits.
 fn options(ctx: &Ctx, target: &str) -> Vec<(String, String)> {
     let path = fuzz_dir(ctx).join("options").join(format!("{target}.options"));
-    let text = std::fs::read_to_string(path).unwrap_or_default();
+    parse_options(&std::fs::read_to_string(path).unwrap_or_default())
+}
+
+/// The `key = value` lines of an `.options` text.
+pub(crate) fn parse_options(text: &str) -> Vec<(String, String)> {
     text.lines()
         .map(str::trim)
         .filter(|l| !l.starts_with('#') && !l.starts_with('['))
@@ -198,7 +216,9 @@ fn smoke(ctx: &Ctx, secs: u64) -> Result<(), String> {
     // every target has a binary, the dictionary matches the encoder.
     fuzz_cmd(ctx, "cargo", &["test", "-q", "-p", "migseal-fuzz-harness"])?;
     corpus(ctx)?;
-    fuzz_cmd(ctx, "cargo", &["+nightly", "fuzz", "build"])?;
+    let mut build = vec!["+nightly"];
+    build.extend(oss_fuzz::BUILD_ARGS);
+    fuzz_cmd_env(ctx, "cargo", &build, &[("RUSTFLAGS", oss_fuzz::RUSTFLAGS)])?;
     let logs = fuzz_dir(ctx).join("target").join("smoke");
     std::fs::create_dir_all(&logs).map_err(|e| format!("{}: {e}", logs.display()))?;
     let all = targets(ctx)?;

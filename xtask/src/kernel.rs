@@ -652,8 +652,15 @@ fn initramfs(ctx: &Ctx, p: &Paths, k: &Kernel, m: &Modules, images: &Path) -> Re
         copy(&images.join(format!("{f}.migseal")), &root.join(format!("images/{f}.migseal")))?;
     }
     copy(&images.join("raw-stock-stream.bin"), &root.join("images/raw-stock-stream.bin"))?;
+    // The CLI's key files are typed: a first line naming the kind, then
+    // the 64 hex digits the module parameters take.
     let read = |f: &str| {
-        std::fs::read_to_string(images.join(f)).map(|t| t.trim().to_owned()).map_err(|e| format!("{f}: {e}"))
+        let text = std::fs::read_to_string(images.join(f)).map_err(|e| format!("{f}: {e}"))?;
+        text.lines()
+            .map(str::trim)
+            .find(|l| l.len() == 64 && l.bytes().all(|b| b.is_ascii_hexdigit()))
+            .map(str::to_owned)
+            .ok_or_else(|| format!("{f}: no line of 64 hex digits"))
     };
     write(
         &root.join("params"),

@@ -8,7 +8,10 @@ mod fuzz;
 mod install;
 mod kernel;
 mod libvirt;
+mod miri;
+mod mutants;
 mod npm;
+mod oss_fuzz;
 mod package;
 mod probe;
 mod version;
@@ -44,6 +47,11 @@ const STEPS: &[Step] = &[
     Step { name: "fmt", why: "one formatting", run: fmt },
     Step { name: "clippy", why: "lints, including the no-panic restriction lints", run: clippy },
     Step { name: "test", why: "unit, integration, property and doc tests", run: test },
+    Step {
+        name: "miri",
+        why: "the C ABI's Rust-side tests under Miri (capi/tests/abi_miri.rs)",
+        run: miri::step,
+    },
     Step {
         name: "libvirt",
         why: "migseal libvirt annotate/hook with Debian's libvirt tools: domain schema, virsh metadata, the qemu hook",
@@ -88,8 +96,13 @@ const STEPS: &[Step] = &[
     },
     Step {
         name: "fuzz",
-        why: "every cargo-fuzz target builds and runs 15 s from its seeds without a crash (nightly, ASan)",
+        why: "every cargo-fuzz target builds and runs 15 s from its seeds without a crash (nightly, ASan); then fuzz/oss-fuzz/build.sh in an OSS-Fuzz emulation",
         run: fuzz::fuzz,
+    },
+    Step {
+        name: "mutants",
+        why: "cargo xtask mutants on a fixed sample (one shard of 400) of format/verifier/codecs, so it cannot rot",
+        run: mutants::ci_step,
     },
 ];
 
@@ -102,6 +115,7 @@ fn main() -> ExitCode {
         Some("nostd") => ci(&ctx, &["--only".into(), "setup,nostd".into()]),
         Some("bench") => status(bench::bench(&ctx, &args[1..])),
         Some("fuzz") => fuzz::command(&ctx, &args[1..]),
+        Some("mutants") => mutants::command(&ctx, &args[1..]),
         Some("wasm") => status(wasm::build(&ctx)),
         Some("kernel") => status(kernel::step(&ctx)),
         Some("install") => status(install::command(&ctx, &args[1..])),
@@ -127,7 +141,7 @@ fn main() -> ExitCode {
         },
         _ => {
             eprintln!(
-                "usage: cargo xtask ci [--only a,b] [--skip a,b] [--list]\n       cargo xtask nostd\n       cargo xtask vectors [--write]\n       cargo xtask bench [--quick] [--out FILE]\n       cargo xtask fuzz corpus | smoke [SECS] | list\n       cargo xtask wasm\n       cargo xtask kernel\n       cargo xtask install --prefix P [--libdir DIR]\n       cargo xtask npm"
+                "usage: cargo xtask ci [--only a,b] [--skip a,b] [--list]\n       cargo xtask nostd\n       cargo xtask vectors [--write]\n       cargo xtask bench [--quick] [--out FILE]\n       cargo xtask fuzz corpus | smoke [SECS] | oss-fuzz [SECS] | list\n       cargo xtask mutants [--shards K,...] | --sample\n       cargo xtask wasm\n       cargo xtask kernel\n       cargo xtask install --prefix P [--libdir DIR]\n       cargo xtask npm"
             );
             ExitCode::from(2)
         }

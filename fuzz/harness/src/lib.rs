@@ -18,6 +18,7 @@ pub mod codecs;
 pub mod compat;
 pub mod corpus;
 pub mod inspect;
+pub mod lsan;
 pub mod records;
 pub mod sealed;
 pub mod setups;
