@@ -410,6 +410,10 @@ enum migseal_status
    */
   MIGSEAL_ABI_INVALID_ARGUMENT = 804,
   /*
+   The policy file text is not valid JSON of its schema, or a field's value is wrong.
+   */
+  MIGSEAL_ABI_INVALID_POLICY_FILE = 805,
+  /*
    Internal error: a code this ABI does not know (a bug in migseal).
    */
   MIGSEAL_ABI_INTERNAL = 899,
@@ -854,6 +858,32 @@ migseal_status migseal_policy_set_subject(struct migseal_policy *policy, const c
  */
 migseal_status migseal_policy_set_limits(struct migseal_policy *policy,
                                          const struct migseal_limits *limits);
+
+/*
+ Loads the policy file's JSON text `text[0..len]` (UTF-8, the format the
+ CLI's `--policy` reads) into `policy` (from `migseal_policy_init`),
+ replacing everything it held (userspace builds only; the kernel object
+ has no JSON): trusted keys (each checked and prepared),
+ revocations, minimum security versions, session, subject and limits.
+
+ Returns `MIGSEAL_OK`; the refusal's own code where it has one (409 weak
+ key, 602 invalid key, 206 session length, 410 more entries than the
+ policy holds); or `MIGSEAL_ABI_INVALID_POLICY_FILE` (805) for text that
+ is not the policy file's JSON (syntax, an unknown field, bad hex, a bad
+ identifier), with `*line` and `*column` (1-based; each may be NULL)
+ saying where, both 0 when no position applies. On any refusal `policy`
+ is unchanged.
+
+ # Safety
+
+ `policy` from `migseal_policy_init`, used by no other thread during the
+ call; `text` `len` readable bytes; `line` and `column` NULL or writable.
+ */
+migseal_status migseal_policy_load_json(struct migseal_policy *policy,
+                                        const char *text,
+                                        size_t len,
+                                        size_t *line,
+                                        size_t *column);
 
 /*
  Bytes of caller memory a sealer needs (`MIGSEAL_SEALER_SIZE`).

@@ -56,6 +56,8 @@ mod kernel;
 pub mod compat;
 pub mod device;
 pub mod policy;
+#[cfg(feature = "std")]
+pub mod policy_file;
 pub mod sealer;
 pub mod sizes;
 pub mod status;

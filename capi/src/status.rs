@@ -58,6 +58,12 @@ pub const CAPI_CODES: &[CodeInfo] = &[
         summary: "C ABI misuse: an argument is out of range",
     },
     CodeInfo {
+        code: 805,
+        name: "abi-invalid-policy-file",
+        errno: EINVAL,
+        summary: "the policy file text is not valid JSON of its schema, or a field's value is wrong",
+    },
+    CodeInfo {
         code: 899,
         name: "abi-internal",
         errno: EINVAL,

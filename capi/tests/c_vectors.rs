@@ -177,6 +177,38 @@ fn plan() -> String {
         .find(|b| Dalek.prepare_public_key(b).err() == Some(CryptoFailure::InvalidPublicKey))
         .expect("some bytes are not a point");
     writeln!(plan, "badpoint {}", hex::encode(not_a_point)).unwrap();
+
+    // Every policy file, loaded from its JSON text by the C ABI: the load's
+    // status and a verification's are what the Rust loader and verifier say.
+    let image_rel = "images/mtty-2-single-chunk.migseal";
+    let device_rel = "devices/mtty-2.cbor";
+    let image = std::fs::read(vectors.join(image_rel)).unwrap();
+    let device = std::fs::read(vectors.join(device_rel)).unwrap();
+    let device_desc = Descriptor::decode(&device).unwrap();
+    let mut files: Vec<_> = std::fs::read_dir(vectors.join("policies"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 5, "policy files found: {files:?}");
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let (load, verify) = match PolicyFile::from_json(&text).and_then(|f| f.to_policy()) {
+            Ok(p) => {
+                (0, migseal::verifier::verify_image(&image, &p, &device_desc).err().map_or(0, |e| e.code()))
+            }
+            Err(e) => (e.code().unwrap_or(805), 0),
+        };
+        writeln!(
+            plan,
+            "jsonpolicy {} {load} {} {} {verify}",
+            file.display(),
+            vectors.join(image_rel).display(),
+            vectors.join(device_rel).display()
+        )
+        .unwrap();
+    }
     plan
 }
 

@@ -152,6 +152,8 @@ pub enum migseal_status {
     MIGSEAL_ABI_BAD_STATE = 803,
     /// C ABI misuse: an argument is out of range.
     MIGSEAL_ABI_INVALID_ARGUMENT = 804,
+    /// The policy file text is not valid JSON of its schema, or a field's value is wrong.
+    MIGSEAL_ABI_INVALID_POLICY_FILE = 805,
     /// Internal error: a code this ABI does not know (a bug in migseal).
     MIGSEAL_ABI_INTERNAL = 899,
 }
@@ -228,5 +230,6 @@ pub(super) const TABLE: &[(migseal_status, &CStr, &CStr, i32)] = &[
     (migseal_status::MIGSEAL_ABI_BUFFER_TOO_SMALL, c"abi-buffer-too-small", c"C ABI misuse: memory or an output buffer is smaller than required", 28),
     (migseal_status::MIGSEAL_ABI_BAD_STATE, c"abi-bad-state", c"C ABI misuse: the object is not initialised, was dropped, or is another kind of object", 22),
     (migseal_status::MIGSEAL_ABI_INVALID_ARGUMENT, c"abi-invalid-argument", c"C ABI misuse: an argument is out of range", 22),
+    (migseal_status::MIGSEAL_ABI_INVALID_POLICY_FILE, c"abi-invalid-policy-file", c"the policy file text is not valid JSON of its schema, or a field's value is wrong", 22),
     (migseal_status::MIGSEAL_ABI_INTERNAL, c"abi-internal", c"internal error: a code this ABI does not know (a bug in migseal)", 22),
 ];

@@ -18,6 +18,8 @@
  *   compat SOURCE DESTINATION FIRST-CODE COUNT VERSION|-
  *   fillkey PK                  valid keys, to fill the trust store
  *   badpoint PK                 bytes that are not a curve point
+ *   jsonpolicy FILE LOAD IMAGE DEVICE CODE   load a policy file's JSON
+ *                               (expect LOAD), then verify IMAGE (CODE)
  *
  * Prints "N passed, M failed"; exits 1 on any failure.
  */
@@ -333,6 +335,54 @@ static void check_compat(const char *src_path, const char *dst_path, int first, 
     free(dst);
 }
 
+/* ---- the policy file's JSON ---------------------------------------------- */
+
+/*
+ * Loads `file` (the CLI's policy file) through migseal_policy_load_json;
+ * when it loads, verifies `image_path` under it. A refused file leaves the
+ * policy as it was: an empty policy trusts nothing (untrusted key, 400).
+ */
+static void check_json_policy(const char *file, int load, const char *image_path, const char *device_path,
+                              int expect) {
+    size_t len, image_len, device_len;
+    uint8_t *text = read_file(file, &len);
+    migseal_policy *p = new_policy();
+    size_t line = 99, column = 99;
+    migseal_status s = migseal_policy_load_json(p, (const char *)text, len, &line, &column);
+    CHECK(s == load, "%s: load_json %d (%s), expected %d", file, (int)s, migseal_status_name(s), load);
+    CHECK(line == 0 && column == 0, "%s: no position for a file that parses (%zu:%zu)", file, line, column);
+    uint8_t *image = read_file(image_path, &image_len);
+    uint8_t *device = read_file(device_path, &device_len);
+    uint64_t seen = 0;
+    migseal_verdict verdict;
+    int want = load == MIGSEAL_OK ? expect : MIGSEAL_UNTRUSTED_KEY;
+    s = verify_once(file, p, image, image_len, device, device_len, 0, &verdict, &seen);
+    CHECK(s == want, "%s: verify %d (%s), expected %d", file, (int)s, migseal_status_name(s), want);
+    free(text);
+    free(image);
+    free(device);
+    free(p); /* the policy is plain data in caller memory: nothing to drop */
+}
+
+static void check_json_policy_misuse(void) {
+    migseal_policy *p = new_policy();
+    size_t line = 0, column = 0;
+    const char *broken = "{\n  \"trusted\": [\n    {\"public_key\": 7}\n  ]\n}";
+    CHECK(migseal_policy_load_json(p, broken, strlen(broken), &line, &column) == MIGSEAL_ABI_INVALID_POLICY_FILE &&
+              line == 3 && column > 0,
+          "805 with its position: %zu:%zu", line, column);
+    const char *unknown = "{\"trusted\": [], \"trustd\": []}";
+    CHECK(migseal_policy_load_json(p, unknown, strlen(unknown), NULL, NULL) == MIGSEAL_ABI_INVALID_POLICY_FILE,
+          "805 for an unknown field");
+    const char *not_utf8 = "{\"subject\": \"\xff\"}";
+    CHECK(migseal_policy_load_json(p, not_utf8, strlen(not_utf8), NULL, NULL) == MIGSEAL_ABI_INVALID_POLICY_FILE,
+          "805 for text that is not UTF-8");
+    CHECK(migseal_policy_load_json(NULL, "{}", 2, NULL, NULL) == MIGSEAL_ABI_NULL_POINTER, "policy NULL");
+    CHECK(migseal_policy_load_json(p, NULL, 5, NULL, NULL) == MIGSEAL_ABI_NULL_POINTER, "text NULL");
+    CHECK(migseal_policy_load_json(p, "{}", 2, NULL, NULL) == MIGSEAL_OK, "an empty policy file");
+    free(p);
+}
+
 /* ---- misuse of the ABI -------------------------------------------------- */
 
 static uint8_t fill_keys[17][32];
@@ -340,6 +390,7 @@ static int n_fill;
 static uint8_t bad_point[32];
 
 static void check_misuse(void) {
+    check_json_policy_misuse();
     migseal_policy *out = NULL;
     size_t psize = migseal_policy_size(), palign = migseal_policy_align();
     uint8_t *raw = xalloc(palign, psize + palign);
@@ -533,6 +584,13 @@ int main(int argc, char **argv) {
             if (unhex(strtok_r(NULL, " ", &save), fill_keys[n_fill], 32, &len) || len != 32)
                 return 2;
             n_fill++;
+        } else if (strcmp(word, "jsonpolicy") == 0) {
+            const char *file = strtok_r(NULL, " ", &save);
+            int load = atoi(strtok_r(NULL, " ", &save));
+            const char *image = strtok_r(NULL, " ", &save);
+            const char *device = strtok_r(NULL, " ", &save);
+            int expect = atoi(strtok_r(NULL, " ", &save));
+            check_json_policy(file, load, image, device, expect);
         } else if (strcmp(word, "badpoint") == 0) {
             size_t len;
             if (unhex(strtok_r(NULL, " ", &save), bad_point, 32, &len) || len != 32)
