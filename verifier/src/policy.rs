@@ -292,7 +292,9 @@ impl<C: Crypto> Policy<C> {
     /// vendor+type entry if there is one, else the vendor-wide entry.
     #[must_use]
     pub fn minimum_security(&self, vendor: Ident<'_>, device_type: Ident<'_>) -> Option<u64> {
-        let entries = || self.min_security.iter().flatten().filter(|m| m.vendor.get() == vendor);
+        // Filled from the front, never emptied: the first empty slot ends them.
+        let entries =
+            || self.min_security.iter().map_while(Option::as_ref).filter(|m| m.vendor.get() == vendor);
         entries()
             .find(|m| m.device_type.is_some_and(|t| t.get() == device_type))
             .or_else(|| entries().find(|m| m.device_type.is_none()))

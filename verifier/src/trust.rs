@@ -68,7 +68,7 @@ impl<C: Crypto> TrustedKey<C> {
 
     /// The device types it is limited to (none: all of the vendor's).
     pub fn device_types(&self) -> impl Iterator<Item = Ident<'_>> {
-        self.device_types.iter().flatten().map(IdentBuf::get)
+        self.device_types.iter().map_while(Option::as_ref).map(IdentBuf::get)
     }
 
     /// Whether it may seal images of `device_type`.
@@ -160,7 +160,7 @@ impl<C: Crypto> TrustStore<C> {
     /// Whether `key_id` is revoked.
     #[must_use]
     pub fn is_revoked(&self, key_id: &KeyId) -> bool {
-        self.revoked.iter().flatten().any(|r| r == key_id)
+        self.revoked().any(|r| r == key_id)
     }
 
     /// The first trusted key with this id.
@@ -171,12 +171,14 @@ impl<C: Crypto> TrustStore<C> {
 
     /// The trusted keys, in the order they were added.
     pub fn keys(&self) -> impl Iterator<Item = &TrustedKey<C>> {
-        self.keys.iter().flatten()
+        // Slots fill from the front and are never emptied: the first empty
+        // one ends the list (a header check never walks the spare slots).
+        self.keys.iter().map_while(Option::as_ref)
     }
 
     /// The revoked key ids.
     pub fn revoked(&self) -> impl Iterator<Item = &KeyId> {
-        self.revoked.iter().flatten()
+        self.revoked.iter().map_while(Option::as_ref)
     }
 }
 
