@@ -353,10 +353,13 @@ pub unsafe extern "C" fn migseal_sealer_release(s: *mut migseal_sealer) {
     }
     // SAFETY: initialised (checked). Dropping the sealer drops its key,
     // which zeroizes it (`ZeroizeOnDrop`); the magic is cleared first, so
-    // the block is never seen initialised after this.
+    // the block is never seen initialised after this. Then the whole block
+    // is overwritten with zeros (the running digests too), so the caller's
+    // memory holds plain zero bytes, not a dropped value.
     unsafe {
         addr_of_mut!((*s).magic).write(0);
         core::ptr::drop_in_place(addr_of_mut!((*s).sealer));
+        core::ptr::write_bytes(s.cast::<u8>(), 0, core::mem::size_of::<migseal_sealer>());
     }
 }
 

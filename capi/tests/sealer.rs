@@ -127,6 +127,7 @@ fn release_wipes_the_secret_key() {
     // SAFETY: initialised in `mem`, not moved.
     unsafe { migseal_sealer_release(std::ptr::from_mut(&mut mem).cast()) };
     assert!(!contains_seed(&mem), "release must wipe the secret key");
+    assert!(mem.0.iter().all(|&b| b == 0), "release leaves plain zero bytes, not a dropped value");
 }
 
 #[test]
