@@ -157,7 +157,9 @@ pub fn check(input: &SealInput) {
         .trust_key(&Dalek, *pk, vendor, if input.scoped_key { &scoped[..] } else { &[] })
         .expect("the test key is valid");
     if let Some((per_type, minimum)) = input.min_security {
-        policy.require_min_security(vendor, per_type.then_some(device_type), minimum).expect("one entry fits");
+        policy
+            .require_min_security(vendor, per_type.then_some(device_type), minimum)
+            .expect("one entry fits");
     }
     if input.tight_limits {
         policy.set_limits(Limits {
