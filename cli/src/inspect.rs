@@ -5,7 +5,6 @@
 //! reported with its offset. Nothing is checked against a policy and no
 //! signature is verified.
 
-use std::io::Write;
 use std::path::Path;
 
 use migseal_format::cbor::len_u64;
@@ -63,8 +62,9 @@ impl Findings {
 ///
 /// # Errors
 ///
-/// I/O failures.
-pub fn run(image: &Path, json_out: bool) -> Result<Exit> {
+/// I/O failures, reading the image or writing the report (exit 3, never a
+/// panic).
+pub fn run(image: &Path, sink: report::Sink) -> Result<Exit> {
     let mut input = files::open_input(image)?;
     let name = input.name.clone();
     let mut inspector = Inspector::default();
@@ -85,14 +85,13 @@ pub fn run(image: &Path, json_out: bool) -> Result<Exit> {
     }
     let result = walked.and_then(|()| inspector.end_of_stream());
     let failure = result.err().map(|e| Failure::verifier(&e, None));
-    print(&name, &Findings::of(&inspector, image_len), failure.as_ref(), json_out);
+    print(&name, &Findings::of(&inspector, image_len), failure.as_ref(), sink)?;
     Ok(failure.map_or(Exit::Success, |e| e.exit))
 }
 
-fn print(name: &str, f: &Findings, failure: Option<&Failure>, json_out: bool) {
-    let mut out = std::io::stdout().lock();
+fn print(name: &str, f: &Findings, failure: Option<&Failure>, sink: report::Sink) -> Result<()> {
     let digest = |d: &Option<Digest>| d.map(hex::encode);
-    if json_out {
+    if sink.json {
         let value = json!({
             "verdict": "unverified",
             "image": name,
@@ -116,8 +115,7 @@ fn print(name: &str, f: &Findings, failure: Option<&Failure>, json_out: bool) {
                 "image": digest(&f.image_digest),
             },
         });
-        let _ = writeln!(out, "{value}");
-        return;
+        return sink.emit_json(&value);
     }
     let mut s = format!(
         "UNVERIFIED {name}\nWhat the image says about itself. Nothing here is authenticated: run `migseal verify` before trusting any of it.\n"
@@ -180,5 +178,5 @@ fn print(name: &str, f: &Findings, failure: Option<&Failure>, json_out: bool) {
         s.push_str(&e.message);
         s.push('\n');
     }
-    let _ = out.write_all(s.as_bytes());
+    sink.emit(&s)
 }

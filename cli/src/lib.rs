@@ -389,7 +389,7 @@ fn dispatch(command: Command, sink: report::Sink) -> Result<Exit> {
                 verify::Args { image, policy, device, payload_out, force, decode, file_sha256, read_size };
             verify::run(&args, sink)
         }
-        Command::Inspect { image } => inspect::run(&image, sink.json),
+        Command::Inspect { image } => inspect::run(&image, sink),
         Command::Compat { source, destination } => compat::run(&source, &destination, sink),
         Command::Descriptor {
             from_json,

@@ -160,6 +160,8 @@ fn a_full_stdout_exits_3_for_data_and_for_reports() {
         vec!["verify", SAMPLE, "--policy", POLICY, "--device", DEVICE, "--payload-out", "-"],
         vec!["--json", "keygen", "--out", k2.to_str().unwrap()],
         vec!["compat", DEVICE, DEVICE],
+        vec!["inspect", SAMPLE],
+        vec!["--json", "inspect", SAMPLE],
     ] {
         let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
         let o = cmd().args(&args).stdin(Stdio::null()).stdout(full).output().unwrap();
