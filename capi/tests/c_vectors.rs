@@ -16,6 +16,9 @@
 )]
 
 use std::fmt::Write as _;
+mod common;
+
+use common::{root, static_lib};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -24,25 +27,6 @@ use migseal::policy_file::PolicyFile;
 use migseal::verifier::compat;
 use migseal::verifier::{Crypto, CryptoFailure, Dalek};
 use serde_json::Value;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
-}
-
-/// The static library cargo built for this test run: `cargo test` leaves
-/// it next to the test binary (`<target>/<profile>/deps/`), `cargo build`
-/// in the profile directory; the newer one wins.
-fn static_lib() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let deps = exe.parent().unwrap();
-    let candidates = [deps.join("libmigseal_capi.a"), deps.parent().unwrap().join("libmigseal_capi.a")];
-    candidates
-        .iter()
-        .filter_map(|p| Some((std::fs::metadata(p).ok()?.modified().ok()?, p.clone())))
-        .max()
-        .map(|(_, p)| p)
-        .unwrap_or_else(|| panic!("no libmigseal_capi.a next to {}: build the crate first", exe.display()))
-}
 
 fn policy_lines(name: &str, p: &PolicyFile, expect_key: Option<u16>) -> String {
     let mut s = format!("policy {name}\n");

@@ -11,29 +11,15 @@
     clippy::arithmetic_side_effects
 )]
 
+mod common;
+
+use common::{root, static_lib};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use migseal::descriptor_json::{DescriptorJson, RangeJson, RoleJson};
 use migseal::format::envelope::Descriptor;
 use migseal::verifier::compat;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
-}
-
-/// The static library cargo built for this test run (see c_vectors.rs).
-fn static_lib() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let deps = exe.parent().unwrap();
-    let candidates = [deps.join("libmigseal_capi.a"), deps.parent().unwrap().join("libmigseal_capi.a")];
-    candidates
-        .iter()
-        .filter_map(|p| Some((std::fs::metadata(p).ok()?.modified().ok()?, p.clone())))
-        .max()
-        .map(|(_, p)| p)
-        .unwrap_or_else(|| panic!("no libmigseal_capi.a next to {}: build the crate first", exe.display()))
-}
 
 fn build(dir: &Path) -> PathBuf {
     let out = dir.join("qemu_vfio_compat");
