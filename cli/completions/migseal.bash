@@ -381,7 +381,7 @@ _migseal() {
             return 0
             ;;
         migseal__subcmd__libvirt__subcmd__annotate)
-            opts="-c -o -h --domain --uri --connect --sysfs-root --settings --apply --live --config --out --json --help"
+            opts="-c -o -h --domain --uri --connect --sysfs-root --settings --apply --live --config --out --force --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -101,6 +101,7 @@ complete -c migseal -n "__fish_migseal_using_subcommand libvirt; and __fish_seen
 complete -c migseal -n "__fish_migseal_using_subcommand libvirt; and __fish_seen_subcommand_from annotate" -l apply -d 'Run `virsh metadata` rather than print it'
 complete -c migseal -n "__fish_migseal_using_subcommand libvirt; and __fish_seen_subcommand_from annotate" -l live -d 'Pass --live to virsh metadata (the running domain)'
 complete -c migseal -n "__fish_migseal_using_subcommand libvirt; and __fish_seen_subcommand_from annotate" -l config -d 'Pass --config to virsh metadata (the persistent definition)'
+complete -c migseal -n "__fish_migseal_using_subcommand libvirt; and __fish_seen_subcommand_from annotate" -l force -d 'Replace an existing --out file'
 complete -c migseal -n "__fish_migseal_using_subcommand libvirt; and __fish_seen_subcommand_from annotate" -l json -d 'Machine-readable output: one JSON object (verdict, code, name, errno, offset, message, header fields) on stdout, or on stderr when stdout carries data (seal -o -, verify --payload-out -, descriptor)'
 complete -c migseal -n "__fish_migseal_using_subcommand libvirt; and __fish_seen_subcommand_from annotate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c migseal -n "__fish_migseal_using_subcommand libvirt; and __fish_seen_subcommand_from hook" -l sysfs-root -d 'The sysfs root (default: MIGSEAL_SYSFS_ROOT, else /sys)' -r -F

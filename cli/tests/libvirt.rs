@@ -775,3 +775,51 @@ fn a_pci_device_of_a_variant_driver_is_annotated_and_checked() {
     assert!(err.contains("CANNOT MIGRATE here"), "{err}");
     assert!(err.contains("bind its vendor's VFIO variant driver"), "{err}");
 }
+
+/// `--out` replaces nothing without `--force`, refuses before any work,
+/// and a report that cannot be written is an I/O failure (exit 3), not a
+/// silent success. No libvirt tool is needed: the XML comes from a file.
+#[test]
+fn annotate_keeps_an_existing_out_file_unless_forced_and_reports_write_failures() {
+    let src = Host::new();
+    let xml = src.root().join("guest.xml");
+    fs::write(&xml, guest_xml(&src)).unwrap();
+    let settings = src.settings(AP_SETTINGS);
+    let out = src.root().join("annotated.xml");
+    fs::write(&out, "precious").unwrap();
+    let env = [("MIGSEAL_SYSFS_ROOT", src.root())];
+    let args = |extra: &[&'static str]| -> Vec<String> {
+        let mut a: Vec<String> = ["libvirt", "annotate", xml.to_str().unwrap(), "--settings"]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+        a.push(settings.to_str().unwrap().to_owned());
+        a.extend(extra.iter().map(|s| (*s).to_owned()));
+        a
+    };
+    let run = |a: &[String]| migseal(&a.iter().map(String::as_str).collect::<Vec<_>>(), b"", &env);
+
+    let mut a = args(&["--out"]);
+    a.push(out.to_str().unwrap().to_owned());
+    let o = run(&a);
+    assert_ne!(o.status.code(), Some(0), "replaced an existing file without --force");
+    assert!(text(&o.stderr).contains("--force"), "{}", text(&o.stderr));
+    assert_eq!(fs::read_to_string(&out).unwrap(), "precious");
+
+    a.push("--force".to_owned());
+    let o = run(&a);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(fs::read_to_string(&out).unwrap().contains("<migseal:devices"));
+    assert!(text(&o.stdout).starts_with(&format!("wrote {}", out.display())), "{}", text(&o.stdout));
+
+    // The printed command into a full device: exit 3, one line saying so.
+    let full = fs::File::create("/dev/full").unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_migseal"))
+        .args(args(&[]))
+        .env("MIGSEAL_SYSFS_ROOT", src.root())
+        .stdout(full)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("<stdout>"), "{}", text(&o.stderr));
+}

@@ -3,7 +3,6 @@
 //! and put the descriptors in the domain's metadata, where they travel
 //! with the domain XML to the destination's hook.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -18,6 +17,7 @@ use super::report;
 use crate::descriptor_file::DescriptorJson;
 use crate::error::{Exit, Failure, Result};
 use crate::files;
+use crate::report::Sink;
 
 /// The annotate command's arguments.
 #[derive(Debug, Default)]
@@ -40,6 +40,8 @@ pub struct Args {
     pub config: bool,
     /// Write the annotated domain XML here (`-`: stdout).
     pub out: Option<PathBuf>,
+    /// Replace an existing `out` file.
+    pub force: bool,
 }
 
 /// The `virsh` program (`MIGSEAL_VIRSH` may name another, for tests and
@@ -104,6 +106,12 @@ pub fn metadata_args(
 /// Unreadable or malformed domain XML (3/4), a device that is not on this
 /// host or that sysfs cannot describe (4), virsh failing (3).
 pub fn run(a: &Args, json_out: bool) -> Result<Exit> {
+    let out_file = a.out.as_deref().filter(|p| !files::is_stdout(Some(p)));
+    // Refuse to replace a file before any work (and before --apply changes
+    // the domain), not after.
+    if let Some(p) = out_file.filter(|p| !files::is_special(p)) {
+        files::check_output(p, a.force)?;
+    }
     let (text, origin) = match (&a.input, &a.domain) {
         (Some(p), _) if p.as_os_str() == "-" => (read_stdin()?, "stdin".to_owned()),
         (Some(p), _) => {
@@ -150,9 +158,9 @@ pub fn run(a: &Args, json_out: bool) -> Result<Exit> {
         shlex::try_join(args.iter().map(String::as_str))
             .map_err(|e| { Failure::new(Exit::Internal, format!("cannot quote the virsh command: {e}")) })?
     );
-    let mut err = std::io::stderr().lock();
+    let notes = Sink { json: false, to_stderr: true };
     for s in &skipped {
-        let _ = writeln!(err, "migseal: note: {s}");
+        notes.emit(&format!("migseal: note: {s}"))?;
     }
     if a.apply {
         let status = virsh()
@@ -170,16 +178,15 @@ pub fn run(a: &Args, json_out: bool) -> Result<Exit> {
             ));
         }
     }
-    if let Some(out) = &a.out {
+    if a.out.is_some() {
         let existing = metadata::find(&doc, &origin)?.map(|n| n.range());
         let annotated = domain::with_metadata(&text, &doc, &metadata::element_in_domain(&list), existing);
-        let target = (out.as_os_str() != "-").then_some(out.as_path());
-        files::write_output(target, annotated.as_bytes(), false, true)?;
-        if target.is_none() {
+        files::write_output(out_file, annotated.as_bytes(), false, a.force)?;
+        if out_file.is_none() {
             return Ok(Exit::Success);
         }
     }
-    let mut stdout = std::io::stdout().lock();
+    let sink = Sink { json: json_out, to_stderr: false };
     if json_out {
         let devices: Vec<_> = entries
             .iter()
@@ -193,28 +200,32 @@ pub fn run(a: &Args, json_out: bool) -> Result<Exit> {
             "domain": name, "namespace": metadata::NAMESPACE, "key": metadata::KEY, "element": element,
             "virsh": args, "command": command, "applied": a.apply, "devices": devices, "skipped": skipped,
         });
-        let _ = writeln!(stdout, "{value}");
+        sink.emit_json(&value)?;
         return Ok(Exit::Success);
     }
+    let mut text = String::new();
     if a.apply {
-        let _ = writeln!(stdout, "annotated domain '{name}': {} device(s)", list.len());
+        text.push_str(&format!("annotated domain '{name}': {} device(s)\n", list.len()));
         for (e, dir) in &entries {
             if let Ok(d) = Descriptor::decode(&e.descriptor) {
-                let _ =
-                    writeln!(stdout, "  {}: {}", e.address, report::describe(&d, &dir.display().to_string()));
+                text.push_str(&format!(
+                    "  {}: {}\n",
+                    e.address,
+                    report::describe(&d, &dir.display().to_string())
+                ));
             }
         }
-    } else if a.out.is_none() {
-        let _ = writeln!(stdout, "{command}");
-    } else if let Some(out) = &a.out {
-        let _ = writeln!(
-            stdout,
-            "wrote {}: domain '{name}' with {} device descriptor(s)",
-            out.display(),
-            list.len()
-        );
-        let _ = writeln!(stdout, "{command}");
+    } else {
+        if let Some(out) = &a.out {
+            text.push_str(&format!(
+                "wrote {}: domain '{name}' with {} device descriptor(s)\n",
+                out.display(),
+                list.len()
+            ));
+        }
+        text.push_str(&command);
     }
+    sink.emit(&text)?;
     Ok(Exit::Success)
 }
 

@@ -61,6 +61,9 @@ pub enum LibvirtCommand {
         /// Write the annotated domain XML to FILE (- for stdout).
         #[arg(long, short)]
         out: Option<PathBuf>,
+        /// Replace an existing --out file.
+        #[arg(long)]
+        force: bool,
     },
     /// Destination host: the libvirt qemu hook (argv as libvirt calls it, domain XML on stdin).
     #[command(after_long_help = concat!(
@@ -112,8 +115,9 @@ pub fn run(command: LibvirtCommand, json_out: bool) -> Result<Exit> {
             live,
             config,
             out,
+            force,
         } => annotate::run(
-            &annotate::Args { input, domain, connect, sysfs_root, settings, apply, live, config, out },
+            &annotate::Args { input, domain, connect, sysfs_root, settings, apply, live, config, out, force },
             json_out,
         ),
         // libvirt reads the hook's stdout as XML: never JSON there.
