@@ -19,6 +19,7 @@ pub mod seal;
 pub mod sniff;
 pub mod sysfs;
 pub mod verify;
+pub mod verify_parallel;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -200,6 +201,10 @@ verdict, and the report goes to stderr.")]
         /// Bytes per read.
         #[arg(long, default_value_t = verify::DEFAULT_READ_SIZE, hide = true)]
         read_size: usize,
+        /// Threads hashing chunks (default: the number of cores). 1 keeps the
+        /// one-thread streaming path; --decode and --file-sha256 always use it.
+        #[arg(long, value_name = "N")]
+        threads: Option<std::num::NonZeroUsize>,
     },
     /// Show what an image says about itself, UNVERIFIED.
     #[command(after_long_help = "Walks the structure (header, chunks, seal) without any trust: \
@@ -384,9 +389,29 @@ fn dispatch(command: Command, sink: report::Sink) -> Result<Exit> {
             };
             seal::run(&args, sink)
         }
-        Command::Verify { image, policy, device, payload_out, force, decode, file_sha256, read_size } => {
-            let args =
-                verify::Args { image, policy, device, payload_out, force, decode, file_sha256, read_size };
+        Command::Verify {
+            image,
+            policy,
+            device,
+            payload_out,
+            force,
+            decode,
+            file_sha256,
+            read_size,
+            threads,
+        } => {
+            let threads = threads.unwrap_or_else(verify_parallel::default_threads);
+            let args = verify::Args {
+                image,
+                policy,
+                device,
+                payload_out,
+                force,
+                decode,
+                file_sha256,
+                read_size,
+                threads,
+            };
             verify::run(&args, sink)
         }
         Command::Inspect { image } => inspect::run(&image, sink),
