@@ -16,6 +16,7 @@ pub mod keys;
 pub mod libvirt;
 pub mod report;
 pub mod seal;
+mod seal_parallel;
 pub mod sniff;
 pub mod sysfs;
 pub mod verify;
@@ -117,6 +118,10 @@ version, codec.\n\nExample:\n  migseal seal state.bin --key k --vendor linux --d
         /// destinations whose policy raises `limits.max_chunk_len` accept them.
         #[arg(long)]
         allow_large_chunks: bool,
+        /// Threads hashing chunks (default: the number of cores); 1 hashes on
+        /// the reading thread. The image is the same either way.
+        #[arg(long, value_name = "N")]
+        threads: Option<std::num::NonZeroUsize>,
         /// Use a secret key file that other users can read. Unsafe: anyone
         /// who can read it can seal images your destinations trust.
         #[arg(long)]
@@ -346,6 +351,7 @@ fn dispatch(command: Command, sink: report::Sink) -> Result<Exit> {
             force,
             chunk_size,
             allow_large_chunks,
+            threads,
             insecure_key_permissions,
             header_json,
             descriptor,
@@ -386,6 +392,7 @@ fn dispatch(command: Command, sink: report::Sink) -> Result<Exit> {
                 header_json,
                 descriptor,
                 fields,
+                threads: threads.unwrap_or_else(verify_parallel::default_threads),
             };
             seal::run(&args, sink)
         }

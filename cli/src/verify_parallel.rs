@@ -218,6 +218,9 @@ fn from_file(
     let (done_tx, done_rx) = mpsc::channel::<Done>();
     let jobs = Mutex::new(job_rx);
     std::thread::scope(|s| {
+        // Owned by this closure, so every way out of it closes the queue
+        // and the workers end before the scope joins them.
+        let job_tx = job_tx;
         for _ in 0..threads.get() {
             let (jobs, done) = (&jobs, done_tx.clone());
             s.spawn(move || file_worker(file, out, jobs, &done, name));
@@ -326,6 +329,9 @@ fn from_stream(
     let mut head: Vec<u8> = Vec::with_capacity(sniff::SNIFF_LEN);
     let read_error = |e: &std::io::Error| Refusal::Io(read_failure(name, e));
     std::thread::scope(|s| {
+        // Owned by this closure, so every way out of it closes the queue
+        // and the workers end before the scope joins them.
+        let job_tx = job_tx;
         for _ in 0..threads.get() {
             let (jobs, done, free) = (&jobs, done_tx.clone(), free_tx.clone());
             s.spawn(move || stream_worker(out, jobs, &done, &free));
