@@ -106,7 +106,7 @@ fn every_image_vector_gives_the_same_verdict_with_threads() {
 /// A sealed image of `len` payload bytes in chunks of `chunk` bytes.
 fn sealed(dir: &Path, key: &Path, len: usize, chunk: usize, threads: &str, name: &str) -> Vec<u8> {
     let input = dir.join(format!("{name}.in"));
-    std::fs::write(&input, filler(len as u64, len)).unwrap();
+    std::fs::write(&input, filler(u64::try_from(len).unwrap(), len)).unwrap();
     let out = dir.join(format!("{name}.migseal"));
     let chunk = chunk.to_string();
     let mut args = vec![
