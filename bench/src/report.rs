@@ -172,6 +172,8 @@ pub struct Inputs {
     pub cli: CliRun,
     /// WASM in Node.
     pub wasm: WasmFigure,
+    /// Parallel hashing in the CLI against the single-stream peers.
+    pub cli_parallel: Option<crate::cli_parallel::ParallelRun>,
 }
 
 fn outcome_cell(o: Outcome) -> String {
@@ -376,6 +378,9 @@ impl Inputs {
         self.render_goals(&mut s);
         self.render_criterion(&mut s);
         self.render_system(&mut s);
+        if let Some(p) = &self.cli_parallel {
+            s.push_str(&p.section());
+        }
         self.render_misses(&mut s);
 
         let _ = writeln!(
@@ -437,6 +442,9 @@ impl Inputs {
                 let _ = writeln!(s, "| WASM in Node: speed ≥ 0.25× native single-thread | {why} | — |");
             }
             (None, WasmFigure::Measured { .. }) => {}
+        }
+        if let Some(p) = &self.cli_parallel {
+            s.push_str(&p.goal_rows());
         }
         let _ = writeln!(s);
     }
@@ -749,6 +757,7 @@ mod tests {
                 openssl_version: Some("OpenSSL 3.0".into()),
             },
             wasm: WasmFigure::Skipped("skipped: wasm package not built (run cargo xtask wasm)".into()),
+            cli_parallel: None,
         }
     }
 

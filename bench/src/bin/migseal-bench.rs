@@ -166,6 +166,12 @@ fn run_report(a: &Args) -> Result<(), String> {
     let _ = std::fs::remove_file(&image);
     let cli_run = cli_run?;
 
+    println!(
+        "report: parallel verify and seal against openssl and sha256sum, {}",
+        size_label(mode.cli_bytes())
+    );
+    let cli_parallel = Some(migseal_bench::cli_parallel::measure(&cli, &root, &work, mode)?);
+
     let wasm = wasm_figure(a, &root, &work, mode)?;
     let sizes = (core::mem::size_of::<Verifier<Dalek>>(), core::mem::size_of::<Sealer<Dalek>>());
     let cpu_before = a.get("cpu-before").unwrap_or("not sampled").to_owned();
@@ -181,6 +187,7 @@ fn run_report(a: &Args) -> Result<(), String> {
         pipe,
         cli: cli_run,
         wasm,
+        cli_parallel,
     };
     let text = inputs.render();
     std::fs::write(&out, &text).map_err(|e| format!("{}: {e}", out.display()))?;
