@@ -17,7 +17,7 @@
 //! Memory is constant: the header record (at most 4096 bytes, decoded once)
 //! and one seal-sized record buffer. No payload byte is ever copied.
 
-use migseal_format::cbor::{len_u64, skip_item};
+use migseal_format::cbor::{ItemScan, len_u64};
 use migseal_format::envelope::{
     ChunkHead, Header, HeaderRecord, KEY_ID_LEN, KeyId, MAX_CHUNK_LEN, RecordType, SEAL_RECORD_LEN, Seal,
     peek_record_type,
@@ -123,6 +123,8 @@ pub struct Walker {
     /// Where the record being read started.
     record_start: u64,
     header: HeaderRecord,
+    /// Where the header record's item ends, found as its bytes arrive.
+    header_scan: ItemScan,
     /// The header's key id, which the seal must repeat.
     key_id: KeyId,
     record: RecordBuf,
@@ -156,6 +158,7 @@ impl Walker {
             offset: 0,
             record_start: 0,
             header: HeaderRecord::new(),
+            header_scan: ItemScan::new(),
             key_id: [0; KEY_ID_LEN],
             record: RecordBuf::EMPTY,
             next_seq: 0,
@@ -307,27 +310,23 @@ impl Walker {
             Err(e) if e.is_truncated() => {}
             Err(e) => return Err(e.into()),
         }
-        // A header that decodes is canonical CBOR throughout (every item
-        // went through a typed read that refuses non-canonical forms), so
-        // the whole-item check of spec §8.2 step 3 cannot refuse it and is
-        // skipped. Any refusal goes the long way below, which keeps the
-        // spec's error precedence.
-        let len = match self.header.decode_prefix(0) {
+        // The generic CBOR rules over the whole item come first (spec §8.2
+        // step 3, §8.6), and they also say where the record ends. The scan
+        // resumes where the previous call stopped, so each byte is checked
+        // once however the writer splits the stream, and a deviation is
+        // refused in the call that brings it, as the whole-buffer walk
+        // would. The field rules run once, over the complete record.
+        let len = match self.header_scan.resume(self.header.bytes(), 0, &[]) {
             Ok(len) => len,
-            Err(_) => match skip_item(self.header.bytes(), 0, &[]) {
-                Ok(len) => {
-                    self.header.decode_exact(len, 0)?;
-                    len
+            Err(e) if e.is_truncated() => {
+                if self.header.bytes().len() >= limit {
+                    return Err(Error::new(ErrorKind::HeaderTooLarge { limit: len_u64(limit) }, 0));
                 }
-                Err(e) if e.is_truncated() => {
-                    if self.header.bytes().len() >= limit {
-                        return Err(Error::new(ErrorKind::HeaderTooLarge { limit: len_u64(limit) }, 0));
-                    }
-                    return Ok((take, None));
-                }
-                Err(e) => return Err(e.into()),
-            },
+                return Ok((take, None));
+            }
+            Err(e) => return Err(e.into()),
         };
+        self.header.decode_exact(len, 0)?;
         // A decoded record always yields its header; were it ever missing,
         // the all-zero id would make the seal refuse (fail-safe).
         self.key_id = self.header.header().map(|h| h.key_id).unwrap_or_default();
