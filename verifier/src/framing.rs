@@ -130,6 +130,30 @@ pub struct Walker {
     record: RecordBuf,
     next_seq: u64,
     total: u64,
+    /// What the decoders were handed, for the tests that bound it.
+    #[cfg(test)]
+    work: Work,
+}
+
+/// The work of one walk, counted by the tests: a decoder that reads a
+/// buffer from its start costs that buffer's length on every call.
+#[cfg(test)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Work {
+    /// Calls of the resumable header scan.
+    header_scans: u64,
+    /// Full decodes of the header record.
+    header_decodes: u64,
+    /// Bytes handed to the decoders that read from the buffer's start:
+    /// the header record's, the record heads' and the seal's.
+    decoder_bytes: u64,
+}
+
+#[cfg(test)]
+impl Work {
+    fn decoder(&mut self, bytes: &[u8]) {
+        self.decoder_bytes = self.decoder_bytes.saturating_add(len_u64(bytes.len()));
+    }
 }
 
 impl core::fmt::Debug for Walker {
@@ -163,6 +187,8 @@ impl Walker {
             record: RecordBuf::EMPTY,
             next_seq: 0,
             total: 0,
+            #[cfg(test)]
+            work: Work { header_scans: 0, header_decodes: 0, decoder_bytes: 0 },
         }
     }
 
@@ -316,6 +342,13 @@ impl Walker {
         // once however the writer splits the stream, and a deviation is
         // refused in the call that brings it, as the whole-buffer walk
         // would. The field rules run once, over the complete record.
+        #[cfg(test)]
+        {
+            self.work.header_scans = self.work.header_scans.saturating_add(1);
+            // The record type check reads at most two heads.
+            let held = self.header.bytes();
+            self.work.decoder(held.get(..2 * migseal_format::cbor::MAX_HEAD_LEN).unwrap_or(held));
+        }
         let len = match self.header_scan.resume(self.header.bytes(), 0, &[]) {
             Ok(len) => len,
             Err(e) if e.is_truncated() => {
@@ -326,6 +359,11 @@ impl Walker {
             }
             Err(e) => return Err(e.into()),
         };
+        #[cfg(test)]
+        {
+            self.work.header_decodes = self.work.header_decodes.saturating_add(1);
+            self.work.decoder(self.header.bytes().get(..len).unwrap_or(&[]));
+        }
         self.header.decode_exact(len, 0)?;
         // A decoded record always yields its header; were it ever missing,
         // the all-zero id would make the seal refuse (fail-safe).
@@ -346,6 +384,8 @@ impl Walker {
             self.record.len = self.record.len.saturating_add(1);
             used = used.saturating_add(1);
             let buf = self.record.bytes();
+            #[cfg(test)]
+            self.work.decoder(buf);
             match peek_record_type(buf, self.record_start) {
                 Err(e) if e.is_truncated() => continue,
                 Err(e) => return Err(e.into()),
@@ -356,11 +396,15 @@ impl Walker {
                     self.phase = Phase::Seal;
                     return Ok((used, None));
                 }
-                Ok(RecordType::Chunk) => match ChunkHead::decode(buf, self.record_start, MAX_CHUNK_LEN) {
-                    Err(e) if e.is_truncated() => continue,
-                    Err(e) => return Err(e.into()),
-                    Ok(head) => return Ok((used, Some(self.start_chunk(limits, head)?))),
-                },
+                Ok(RecordType::Chunk) => {
+                    #[cfg(test)]
+                    self.work.decoder(buf);
+                    match ChunkHead::decode(buf, self.record_start, MAX_CHUNK_LEN) {
+                        Err(e) if e.is_truncated() => continue,
+                        Err(e) => return Err(e.into()),
+                        Ok(head) => return Ok((used, Some(self.start_chunk(limits, head)?))),
+                    }
+                }
             }
         }
         Ok((used, None))
@@ -423,6 +467,8 @@ impl Walker {
         if end < SEAL_RECORD_LEN {
             return Ok((take, None));
         }
+        #[cfg(test)]
+        self.work.decoder(self.record.bytes());
         let seal = Seal::decode_record(self.record.bytes(), self.record_start)?;
         if seal.key_id != self.key_id {
             return Err(Error::new(
@@ -459,3 +505,6 @@ fn order_error(expected: &'static str, found: RecordType, at: u64) -> Error {
     };
     Error::new(ErrorKind::RecordOrder { expected, found }, at)
 }
+
+#[cfg(test)]
+mod tests;
