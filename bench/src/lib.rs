@@ -19,6 +19,7 @@
 pub mod comparisons;
 pub mod estimates;
 pub mod fixtures;
+pub mod fragments;
 pub mod harness;
 pub mod machine;
 pub mod mode;
