@@ -60,8 +60,7 @@ fn bytewise_pair(run: &mut Run, group: &str, image: &[u8], policy: &Policy, devi
 }
 
 pub fn bench(run: &mut Run) {
-    let ids = ids_of(FRAGMENTS);
-    if run.wants(&ids[..1]) {
+    if run.wants(&ids_of(&FRAGMENTS[..1])) {
         let image = mtty2_image(usize::try_from(pages_bytes(run.mode)).unwrap_or(usize::MAX), PAGES_CHUNK);
         let bytes = u64::try_from(image.len()).unwrap_or(u64::MAX);
         with_policy(DEFAULT_POLICY, MTTY2_DEVICE, |policy, device| {
@@ -71,13 +70,13 @@ pub fn bench(run: &mut Run) {
             g.finish();
         });
     }
-    if run.wants(&ids[1..2]) {
+    if run.wants(&ids_of(&FRAGMENTS[1..2])) {
         let (image, policy, device) = maximal_inputs().expect("the maximal-header image builds");
         with_policy(&policy, &device, |policy, device| {
             bytewise_pair(run, MAX_HEADER_GROUP, &image, policy, device);
         });
     }
-    if run.wants(&ids[2..]) {
+    if run.wants(&ids_of(&FRAGMENTS[2..])) {
         let image = typical_image().expect("the typical image builds");
         with_policy(SESSION_POLICY, VIRTIO_NET_DEVICE, |policy, device| {
             bytewise_pair(run, TYPICAL_GROUP, &image, policy, device);

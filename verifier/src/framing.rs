@@ -125,6 +125,9 @@ pub struct Walker {
     header: HeaderRecord,
     /// Where the header record's item ends, found as its bytes arrive.
     header_scan: ItemScan,
+    /// Whether the stream's first record was seen to be a header record
+    /// (a fact of its first bytes, so checked until it holds).
+    header_typed: bool,
     /// The header's key id, which the seal must repeat.
     key_id: KeyId,
     record: RecordBuf,
@@ -183,6 +186,7 @@ impl Walker {
             record_start: 0,
             header: HeaderRecord::new(),
             header_scan: ItemScan::new(),
+            header_typed: false,
             key_id: [0; KEY_ID_LEN],
             record: RecordBuf::EMPTY,
             next_seq: 0,
@@ -329,12 +333,21 @@ impl Walker {
         let take = self.header.gather(rest, limit);
 
         // Refuse a stream that does not start with a header record as soon
-        // as its first two bytes say so.
-        match peek_record_type(self.header.bytes(), 0) {
-            Ok(RecordType::Header) => {}
-            Ok(other) => return Err(order_error("a header record", other, 0)),
-            Err(e) if e.is_truncated() => {}
-            Err(e) => return Err(e.into()),
+        // as its first two bytes say so (once they said "header", more bytes
+        // cannot change that).
+        if !self.header_typed {
+            #[cfg(test)]
+            {
+                // The record type check reads at most two heads.
+                let held = self.header.bytes();
+                self.work.decoder(held.get(..2 * migseal_format::cbor::MAX_HEAD_LEN).unwrap_or(held));
+            }
+            match peek_record_type(self.header.bytes(), 0) {
+                Ok(RecordType::Header) => self.header_typed = true,
+                Ok(other) => return Err(order_error("a header record", other, 0)),
+                Err(e) if e.is_truncated() => {}
+                Err(e) => return Err(e.into()),
+            }
         }
         // The generic CBOR rules over the whole item come first (spec §8.2
         // step 3, §8.6), and they also say where the record ends. The scan
@@ -345,9 +358,6 @@ impl Walker {
         #[cfg(test)]
         {
             self.work.header_scans = self.work.header_scans.saturating_add(1);
-            // The record type check reads at most two heads.
-            let held = self.header.bytes();
-            self.work.decoder(held.get(..2 * migseal_format::cbor::MAX_HEAD_LEN).unwrap_or(held));
         }
         let len = match self.header_scan.resume(self.header.bytes(), 0, &[]) {
             Ok(len) => len,

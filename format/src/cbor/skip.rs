@@ -67,6 +67,11 @@ pub struct ItemScan {
     /// Once the walk ended, its answer (a length or a refusal other than
     /// truncation): every later call repeats it.
     end: Option<Result<usize>>,
+    /// After a truncation: the input length it takes to change the answer
+    /// (the end of the string the walk stopped in, or one more byte), and
+    /// the answer until then. A long string fed one byte at a time costs a
+    /// comparison per call, not a head parse.
+    pending: Option<(usize, Error)>,
     /// Bytes examined by all calls so far, for the tests that bound it.
     #[cfg(test)]
     examined: usize,
@@ -88,6 +93,7 @@ impl ItemScan {
             depth: 0,
             pos: 0,
             end: None,
+            pending: None,
             #[cfg(test)]
             examined: 0,
         }
@@ -113,9 +119,21 @@ impl ItemScan {
         if let Some(end) = self.end {
             return end;
         }
+        if let Some((need, e)) = self.pending
+            && input.len() < need
+        {
+            return Err(e);
+        }
         let end = self.walk(input, base, allowed_tags);
         match end {
-            Err(e) if e.is_truncated() => {}
+            Err(e) if e.is_truncated() => {
+                // `walk` set the pending length when it stopped in a string.
+                let need = match self.pending {
+                    Some((need, _)) if need > input.len() => need,
+                    _ => input.len().saturating_add(1),
+                };
+                self.pending = Some((need, e));
+            }
             _ => self.end = Some(end),
         }
         end
@@ -147,11 +165,15 @@ impl ItemScan {
 
             let push = match head {
                 Head::Bytes(n) | Head::Text(n) => {
-                    let end = usize::try_from(n)
-                        .ok()
-                        .and_then(|n| pos.checked_add(n))
-                        .filter(|&end| end <= input.len())
-                        .ok_or_else(|| Error::new(ErrorCode::Truncated, at(item_start)))?;
+                    let end = usize::try_from(n).ok().and_then(|n| pos.checked_add(n));
+                    let end = match end {
+                        Some(end) if end <= input.len() => end,
+                        _ => {
+                            let e = Error::new(ErrorCode::Truncated, at(item_start));
+                            self.pending = Some((end.unwrap_or(usize::MAX), e));
+                            return Err(e);
+                        }
+                    };
                     if matches!(head, Head::Text(_)) {
                         let content = input.get(pos..end).unwrap_or(&[]);
                         #[cfg(test)]

@@ -100,11 +100,11 @@ fn bytewise_feeding_decodes_the_header_once_and_costs_a_bounded_amount_more() {
     let per_head = CHUNK_HEAD_MAX_LEN * 2;
     let whole_bound = header_len + 18 + CHUNKS * per_head + SEAL_RECORD_LEN + 20;
     assert!(usize::try_from(whole.decoder_bytes).unwrap() <= whole_bound, "{whole:?}");
-    // Bytewise: the same, plus the record-type checks of the header's
-    // calls (at most two heads each) and the chunk heads re-read per byte
-    // (at most 20 bytes, so at most 20 × 20 each), never the gathered
+    // Bytewise: the same, plus the record-type checks of the first calls
+    // (until the type is known: two bytes) and the chunk heads re-read per
+    // byte (at most 20 bytes, so at most 20 × 20 each), never the gathered
     // header again: that would be about header_len² / 2 = 7 MB.
-    let extra = header_len * 18 + CHUNKS * (2 * CHUNK_HEAD_MAX_LEN * CHUNK_HEAD_MAX_LEN + 20);
+    let extra = 2 * 18 + CHUNKS * (2 * CHUNK_HEAD_MAX_LEN * CHUNK_HEAD_MAX_LEN + 20);
     let bytewise_bound = whole_bound + extra;
     assert!(
         usize::try_from(bytewise.decoder_bytes).unwrap() <= bytewise_bound,
