@@ -219,6 +219,33 @@ mod tests {
     }
 
     #[test]
+    fn a_missed_bytewise_goal_is_explained_with_the_hash_floor() {
+        let est = |ns: f64, bytes| crate::estimates::Estimate {
+            median_ns: ns,
+            median_ci_ns: (ns * 0.9, ns * 1.1),
+            bytes: Some(bytes),
+        };
+        let rows = vec![
+            Row { comparison: FRAGMENTS[2], subject: est(5.0e6, 70_000), reference: est(2.0e5, 70_000) },
+            Row { comparison: FRAGMENTS[3], subject: est(7.0e5, 70_000), reference: est(7.0e4, 70_000) },
+        ];
+        assert!(matches!(rows[0].outcome(), crate::comparisons::Outcome::Missed(_)));
+        let why = why(&rows[0], &rows, "noise");
+        assert!(why.contains("68.6 ns more per byte over 70000 bytes"), "{why}");
+        assert!(
+            why.contains("The hash alone fed one byte at a time costs 10.00× its one-call time"),
+            "{why}"
+        );
+        let pages =
+            Row { comparison: FRAGMENTS[0], subject: est(1.1e6, 1 << 20), reference: est(1.0e6, 1 << 20) };
+        assert!(why_pages(&pages).contains("over 256 fragments"));
+    }
+
+    fn why_pages(row: &Row) -> String {
+        why(row, &[], "noise")
+    }
+
+    #[test]
     fn every_group_is_owned_and_the_typical_image_builds() {
         assert!(FRAGMENTS.iter().all(|c| owns(c.group)));
         assert!(!owns("stream-1MiB"));
