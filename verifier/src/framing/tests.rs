@@ -113,3 +113,55 @@ fn bytewise_feeding_decodes_the_header_once_and_costs_a_bounded_amount_more() {
     assert!(bytewise.decoder_bytes < u64::try_from(header_len * header_len / 16).unwrap());
     std::println!("header {header_len} B; whole {whole:?}; 4 KiB {pages:?}; bytewise {bytewise:?}");
 }
+
+/// A deviation deep inside the header is refused in the call that brings
+/// its byte, at its offset, as when the image comes whole: the scan does
+/// not wait for the record to complete.
+#[test]
+fn a_deviation_in_the_header_is_refused_as_soon_as_its_byte_arrives() {
+    let mut image = maximal_image();
+    // The 1 KiB shell config's byte string head (59 04 00), made reserved.
+    let at = image.windows(3).position(|w| w == [0x59, 0x04, 0x00]).unwrap();
+    assert!(at > 1000, "deep inside the header: {at}");
+    image[at] = 0x5c;
+    let limits = Limits::DEFAULT;
+    let whole = Walker::new().advance(&limits, &image).unwrap_err();
+    assert_eq!(whole.offset(), u64::try_from(at).unwrap());
+    let mut w = Walker::new();
+    for (i, byte) in image.chunks(1).enumerate() {
+        match w.advance(&limits, byte) {
+            Ok(step) => assert!(i < at && step.event.is_none(), "byte {i} accepted"),
+            Err(e) => {
+                assert_eq!((i, e), (at, whole), "refused by the byte that deviates, as whole");
+                return;
+            }
+        }
+    }
+    panic!("never refused");
+}
+
+/// A header over the limit is refused once the limit's worth of bytes is
+/// held, however it arrives, and nothing past the limit is gathered.
+#[test]
+fn a_header_over_the_limit_is_refused_at_the_limit() {
+    let image = maximal_image();
+    let limits = Limits { max_header_len: 1000, ..Limits::DEFAULT };
+    for size in [1, 7, 4096] {
+        let mut w = Walker::new();
+        let mut fed = 0;
+        let e = loop {
+            let piece = &image[fed..(fed + size).min(image.len())];
+            match w.advance(&limits, piece) {
+                Ok(step) => {
+                    assert_eq!(step.consumed, piece.len());
+                    fed += piece.len();
+                }
+                Err(e) => break e,
+            }
+        };
+        assert_eq!(e.code(), Error::new(ErrorKind::HeaderTooLarge { limit: 1000 }, 0).code());
+        assert_eq!(e.offset(), 0);
+        assert!(fed < 1000 && fed + size >= 1000, "refused by the piece that reaches the limit ({size})");
+        assert_eq!(w.header.bytes().len(), 1000, "gathered exactly the limit ({size})");
+    }
+}
