@@ -1,5 +1,5 @@
-//! The header record is buffered and re-scanned as bytes arrive (it is at
-//! most 4 KiB, so the rescans are cheap); a near-maximal header fed one
+//! The header record is buffered and scanned as bytes arrive, each byte
+//! once (the scan resumes where it stopped); a near-maximal header fed one
 //! byte at a time must still verify.
 
 use migseal::policy_file::{PolicyFile, TrustedKeyEntry};

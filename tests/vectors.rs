@@ -1,7 +1,8 @@
 //! Every vector in spec/vectors gives its indexed verdict, through the
-//! streaming verifier fed 1 byte, 7 bytes and whole, and through the
-//! whole-image API; and the committed vectors are exactly what the
-//! generator makes.
+//! streaming verifier fed 1 byte, 7 bytes, 4 KiB and whole, and through
+//! the whole-image API, refusing at the same offset whatever the
+//! fragmentation; and the committed vectors are exactly what the generator
+//! makes.
 
 use std::path::{Path, PathBuf};
 
@@ -37,15 +38,17 @@ fn expected(v: &Value) -> Outcome {
     }
 }
 
-fn stream(image: &[u8], policy: &Policy, device: &Descriptor<'_>, fragment: usize) -> Outcome {
+/// The verdict of the streaming verifier fed `fragment` bytes at a time,
+/// with the refusal's offset.
+fn stream(image: &[u8], policy: &Policy, device: &Descriptor<'_>, fragment: usize) -> Result<(), (u16, u64)> {
     let mut v = Verifier::default();
     let mut payload = 0u64;
     for piece in image.chunks(fragment.max(1)) {
         if let Err(e) = v.feed(policy, device, piece, |p| payload += p.bytes.len() as u64) {
-            return Err(e.code());
+            return Err((e.code(), e.offset()));
         }
     }
-    let verdict = v.finish().map_err(|e| e.code())?;
+    let verdict = v.finish().map_err(|e| (e.code(), e.offset()))?;
     assert_eq!(verdict.payload_len(), payload, "reported payload pieces add up");
     Ok(())
 }
@@ -58,12 +61,21 @@ fn image_outcomes(v: &Value) -> Vec<(String, Outcome)> {
     let policy = PolicyFile::from_json(&policy_text).expect("policy parses");
     policy
         .with_policy(|p| {
-            let mut out = vec![
-                ("stream/1".to_owned(), stream(&image, p, &device, 1)),
-                ("stream/7".to_owned(), stream(&image, p, &device, 7)),
-                ("stream/whole".to_owned(), stream(&image, p, &device, image.len())),
-            ];
             let whole = verify_image(&image, p, &device);
+            let mut out = Vec::new();
+            // Same code and same offset as the whole image, however split.
+            let whole_at = whole.as_ref().map(|_| ()).map_err(|e| (e.code(), e.offset()));
+            for (path, fragment) in
+                [("stream/1", 1), ("stream/7", 7), ("stream/4096", 4096), ("stream/whole", image.len())]
+            {
+                let got = stream(&image, p, &device, fragment);
+                assert_eq!(
+                    got, whole_at,
+                    "{}: {path} refuses as verify_image, at the same offset",
+                    v["name"]
+                );
+                out.push((path.to_owned(), got.map_err(|(code, _)| code)));
+            }
             let whole_digest = whole.as_ref().ok().map(|v| *v.image_digest());
             out.push(("verify_image".to_owned(), whole.map(|_| ()).map_err(|e| e.code())));
             for threads in [1, 2, 3] {

@@ -10,6 +10,7 @@
 //! ```
 
 mod compat;
+mod fragments;
 mod header;
 mod parallel;
 mod seal;
@@ -26,5 +27,6 @@ fn main() {
     header::bench(&mut run);
     signature::bench(&mut run);
     compat::bench(&mut run);
+    fragments::bench(&mut run);
     run.finish();
 }

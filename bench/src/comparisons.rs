@@ -211,7 +211,7 @@ pub const SEAL: &[Comparison] = &[Comparison {
 /// Every comparison, in report order.
 #[must_use]
 pub fn all() -> Vec<&'static Comparison> {
-    [STREAM, PARALLEL, HEADER, SIGNATURE, SEAL].into_iter().flatten().collect()
+    [STREAM, PARALLEL, HEADER, SIGNATURE, SEAL, crate::fragments::FRAGMENTS].into_iter().flatten().collect()
 }
 
 /// Compatibility checks are measured alone (no peer does this): group and

@@ -20,6 +20,7 @@ pub mod cli_parallel;
 pub mod comparisons;
 pub mod estimates;
 pub mod fixtures;
+pub mod fragments;
 pub mod harness;
 pub mod machine;
 pub mod mode;

@@ -249,6 +249,7 @@ impl Inputs {
         };
         let c = &row.comparison;
         match (c.group, c.chunk_bytes) {
+            (group, _) if crate::fragments::owns(group) => crate::fragments::why(row, &self.rows, &noise),
             (_, Some(chunk)) => {
                 let chunks = sub.bytes.unwrap_or(0).checked_div(chunk).unwrap_or(0);
                 let gap = sub.median_ns - refe.median_ns;

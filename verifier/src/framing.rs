@@ -17,7 +17,7 @@
 //! Memory is constant: the header record (at most 4096 bytes, decoded once)
 //! and one seal-sized record buffer. No payload byte is ever copied.
 
-use migseal_format::cbor::{len_u64, skip_item};
+use migseal_format::cbor::{ItemScan, len_u64};
 use migseal_format::envelope::{
     ChunkHead, Header, HeaderRecord, KEY_ID_LEN, KeyId, MAX_CHUNK_LEN, RecordType, SEAL_RECORD_LEN, Seal,
     peek_record_type,
@@ -123,11 +123,40 @@ pub struct Walker {
     /// Where the record being read started.
     record_start: u64,
     header: HeaderRecord,
+    /// Where the header record's item ends, found as its bytes arrive.
+    header_scan: ItemScan,
+    /// Whether the stream's first record was seen to be a header record
+    /// (a fact of its first bytes, so checked until it holds).
+    header_typed: bool,
     /// The header's key id, which the seal must repeat.
     key_id: KeyId,
     record: RecordBuf,
     next_seq: u64,
     total: u64,
+    /// What the decoders were handed, for the tests that bound it.
+    #[cfg(test)]
+    work: Work,
+}
+
+/// The work of one walk, counted by the tests: a decoder that reads a
+/// buffer from its start costs that buffer's length on every call.
+#[cfg(test)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Work {
+    /// Calls of the resumable header scan.
+    header_scans: u64,
+    /// Full decodes of the header record.
+    header_decodes: u64,
+    /// Bytes handed to the decoders that read from the buffer's start:
+    /// the header record's, the record heads' and the seal's.
+    decoder_bytes: u64,
+}
+
+#[cfg(test)]
+impl Work {
+    fn decoder(&mut self, bytes: &[u8]) {
+        self.decoder_bytes = self.decoder_bytes.saturating_add(len_u64(bytes.len()));
+    }
 }
 
 impl core::fmt::Debug for Walker {
@@ -156,10 +185,14 @@ impl Walker {
             offset: 0,
             record_start: 0,
             header: HeaderRecord::new(),
+            header_scan: ItemScan::new(),
+            header_typed: false,
             key_id: [0; KEY_ID_LEN],
             record: RecordBuf::EMPTY,
             next_seq: 0,
             total: 0,
+            #[cfg(test)]
+            work: Work { header_scans: 0, header_decodes: 0, decoder_bytes: 0 },
         }
     }
 
@@ -300,34 +333,48 @@ impl Walker {
         let take = self.header.gather(rest, limit);
 
         // Refuse a stream that does not start with a header record as soon
-        // as its first two bytes say so.
-        match peek_record_type(self.header.bytes(), 0) {
-            Ok(RecordType::Header) => {}
-            Ok(other) => return Err(order_error("a header record", other, 0)),
-            Err(e) if e.is_truncated() => {}
-            Err(e) => return Err(e.into()),
-        }
-        // A header that decodes is canonical CBOR throughout (every item
-        // went through a typed read that refuses non-canonical forms), so
-        // the whole-item check of spec §8.2 step 3 cannot refuse it and is
-        // skipped. Any refusal goes the long way below, which keeps the
-        // spec's error precedence.
-        let len = match self.header.decode_prefix(0) {
-            Ok(len) => len,
-            Err(_) => match skip_item(self.header.bytes(), 0, &[]) {
-                Ok(len) => {
-                    self.header.decode_exact(len, 0)?;
-                    len
-                }
-                Err(e) if e.is_truncated() => {
-                    if self.header.bytes().len() >= limit {
-                        return Err(Error::new(ErrorKind::HeaderTooLarge { limit: len_u64(limit) }, 0));
-                    }
-                    return Ok((take, None));
-                }
+        // as its first two bytes say so (once they said "header", more bytes
+        // cannot change that).
+        if !self.header_typed {
+            #[cfg(test)]
+            {
+                // The record type check reads at most two heads.
+                let held = self.header.bytes();
+                self.work.decoder(held.get(..2 * migseal_format::cbor::MAX_HEAD_LEN).unwrap_or(held));
+            }
+            match peek_record_type(self.header.bytes(), 0) {
+                Ok(RecordType::Header) => self.header_typed = true,
+                Ok(other) => return Err(order_error("a header record", other, 0)),
+                Err(e) if e.is_truncated() => {}
                 Err(e) => return Err(e.into()),
-            },
+            }
+        }
+        // The generic CBOR rules over the whole item come first (spec §8.2
+        // step 3, §8.6), and they also say where the record ends. The scan
+        // resumes where the previous call stopped, so each byte is checked
+        // once however the writer splits the stream, and a deviation is
+        // refused in the call that brings it, as the whole-buffer walk
+        // would. The field rules run once, over the complete record.
+        #[cfg(test)]
+        {
+            self.work.header_scans = self.work.header_scans.saturating_add(1);
+        }
+        let len = match self.header_scan.resume(self.header.bytes(), 0, &[]) {
+            Ok(len) => len,
+            Err(e) if e.is_truncated() => {
+                if self.header.bytes().len() >= limit {
+                    return Err(Error::new(ErrorKind::HeaderTooLarge { limit: len_u64(limit) }, 0));
+                }
+                return Ok((take, None));
+            }
+            Err(e) => return Err(e.into()),
         };
+        #[cfg(test)]
+        {
+            self.work.header_decodes = self.work.header_decodes.saturating_add(1);
+            self.work.decoder(self.header.bytes().get(..len).unwrap_or(&[]));
+        }
+        self.header.decode_exact(len, 0)?;
         // A decoded record always yields its header; were it ever missing,
         // the all-zero id would make the seal refuse (fail-safe).
         self.key_id = self.header.header().map(|h| h.key_id).unwrap_or_default();
@@ -347,6 +394,8 @@ impl Walker {
             self.record.len = self.record.len.saturating_add(1);
             used = used.saturating_add(1);
             let buf = self.record.bytes();
+            #[cfg(test)]
+            self.work.decoder(buf);
             match peek_record_type(buf, self.record_start) {
                 Err(e) if e.is_truncated() => continue,
                 Err(e) => return Err(e.into()),
@@ -357,11 +406,15 @@ impl Walker {
                     self.phase = Phase::Seal;
                     return Ok((used, None));
                 }
-                Ok(RecordType::Chunk) => match ChunkHead::decode(buf, self.record_start, MAX_CHUNK_LEN) {
-                    Err(e) if e.is_truncated() => continue,
-                    Err(e) => return Err(e.into()),
-                    Ok(head) => return Ok((used, Some(self.start_chunk(limits, head)?))),
-                },
+                Ok(RecordType::Chunk) => {
+                    #[cfg(test)]
+                    self.work.decoder(buf);
+                    match ChunkHead::decode(buf, self.record_start, MAX_CHUNK_LEN) {
+                        Err(e) if e.is_truncated() => continue,
+                        Err(e) => return Err(e.into()),
+                        Ok(head) => return Ok((used, Some(self.start_chunk(limits, head)?))),
+                    }
+                }
             }
         }
         Ok((used, None))
@@ -424,6 +477,8 @@ impl Walker {
         if end < SEAL_RECORD_LEN {
             return Ok((take, None));
         }
+        #[cfg(test)]
+        self.work.decoder(self.record.bytes());
         let seal = Seal::decode_record(self.record.bytes(), self.record_start)?;
         if seal.key_id != self.key_id {
             return Err(Error::new(
@@ -493,3 +548,6 @@ fn order_error(expected: &'static str, found: RecordType, at: u64) -> Error {
     };
     Error::new(ErrorKind::RecordOrder { expected, found }, at)
 }
+
+#[cfg(test)]
+mod tests;

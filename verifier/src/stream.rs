@@ -216,6 +216,15 @@ impl<C: Crypto> Verifier<C> {
             let step = self.walker.advance(&policy.limits(), rest)?;
             used = used.saturating_add(step.consumed);
             let Some(event) = step.event else { continue };
+            // Payload inside a chunk only feeds the chunk's hasher: done in
+            // place, without moving the phase (keys, chain and hasher, some
+            // hundred bytes) out and back for every fragment.
+            if let (Event::Payload { piece, ends_chunk: false }, Phase::Chunk { hasher, .. }) =
+                (&event, &mut self.phase)
+            {
+                hasher.update(piece.bytes);
+                return Ok(Advance { consumed: used, payload: Some(*piece) });
+            }
             let phase = core::mem::replace(&mut self.phase, Phase::Header);
             let (next, piece) = on_event(&self.crypto, policy, device, phase, event)?;
             self.phase = next;

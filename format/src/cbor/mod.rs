@@ -12,7 +12,7 @@ mod writer;
 pub use events::{Event, Events};
 pub use head::{Head, MAX_HEAD_LEN, argument_len, parse_head};
 pub use reader::{MAX_DEPTH, MapKeys, Reader, len_u64};
-pub use skip::skip_item;
+pub use skip::{ItemScan, skip_item};
 pub use writer::{Encoder, Sink, SliceSink};
 
 pub(crate) use head::encode_head;
