@@ -131,17 +131,32 @@ fn best(runs: usize, mut f: impl FnMut() -> Result<f64, String>) -> Result<f64, 
 }
 
 /// Measures the three comparisons on `mode`'s CLI size (1 GiB full,
-/// 64 MiB quick) in `work`, interleaving migseal and its peer, best of
-/// `mode.runs()` each. The files are removed afterwards.
+/// 64 MiB quick) in `work`, best of `mode.runs()` each. The files are
+/// removed afterwards.
 ///
 /// # Errors
 ///
 /// When a file cannot be written, or migseal or an installed peer fails.
 pub fn measure(cli: &Path, root: &Path, work: &Path, mode: Mode) -> Result<ParallelRun, String> {
+    measure_size(cli, root, work, mode.cli_bytes(), mode.runs())
+}
+
+/// [`measure`] on `payload_bytes` of payload, best of `runs`.
+///
+/// # Errors
+///
+/// As [`measure`].
+pub fn measure_size(
+    cli: &Path,
+    root: &Path,
+    work: &Path,
+    payload_bytes: u64,
+    runs: usize,
+) -> Result<ParallelRun, String> {
     let image = work.join("parallel-image.migseal");
     let raw = work.join("parallel-raw.bin");
     let key = work.join("parallel-key");
-    let result = measure_files(cli, root, &image, &raw, &key, mode);
+    let result = measure_files(cli, root, &image, &raw, &key, payload_bytes, runs);
     for p in [&image, &raw, &key, &PathBuf::from(format!("{}.pub", key.display()))] {
         let _ = std::fs::remove_file(p);
     }
@@ -154,15 +169,14 @@ fn measure_files(
     image: &Path,
     raw: &Path,
     key: &Path,
-    mode: Mode,
+    payload_bytes: u64,
+    runs: usize,
 ) -> Result<ParallelRun, String> {
-    let payload_bytes = mode.cli_bytes();
     let image_bytes = system::write_image_file(image, payload_bytes)?;
     write_raw(raw, payload_bytes)?;
     time_command(Command::new(cli).args(["keygen", "--force", "--out"]).arg(key))?;
     let openssl = crate::machine::version_of("openssl", &["version"]).is_some();
     let sha256sum = crate::machine::version_of("sha256sum", &["--version"]).is_some();
-    let runs = mode.runs();
     // Untimed: the files into the page cache, and the verdict.
     system::check_verifies(cli, root, image)?;
     time_command(&mut seal_command(cli, raw, key))?;
@@ -218,8 +232,8 @@ impl ParallelRun {
         [
             ("`migseal verify FILE`", "`openssl dgst -sha256 FILE`", VERIFY_FILE_GOAL, &self.verify_file),
             (
-                "`cat FILE | migseal verify -`",
-                "`cat FILE | openssl dgst -sha256`",
+                "`cat FILE \\| migseal verify -`",
+                "`cat FILE \\| openssl dgst -sha256`",
                 VERIFY_PIPE_GOAL,
                 &self.verify_pipe,
             ),

@@ -7,6 +7,7 @@
 //! migseal-bench cpu-sample
 //! migseal-bench pipe-rss --cli PATH --root DIR --bytes N
 //! migseal-bench write-image --out FILE --bytes N
+//! migseal-bench cli-parallel --cli PATH --root DIR --work DIR --bytes N [--runs N]
 //! ```
 //!
 //! `cargo xtask bench` builds everything, runs the criterion benchmarks,
@@ -33,7 +34,8 @@ const USAGE: &str = "usage:
                        [--cli-portable PATH] [--cpu-before TEXT]
   migseal-bench cpu-sample
   migseal-bench pipe-rss --cli PATH --root DIR --bytes N
-  migseal-bench write-image --out FILE --bytes N";
+  migseal-bench write-image --out FILE --bytes N
+  migseal-bench cli-parallel --cli PATH --root DIR --work DIR --bytes N [--runs N]";
 
 /// Parsed `--flag value` pairs and bare `--switch`es.
 struct Args {
@@ -82,6 +84,7 @@ fn main() -> ExitCode {
         Some("report") => Args::parse(args.get(1..).unwrap_or(&[])).and_then(|a| run_report(&a)),
         Some("pipe-rss") => Args::parse(args.get(1..).unwrap_or(&[])).and_then(|a| pipe_rss(&a)),
         Some("write-image") => Args::parse(args.get(1..).unwrap_or(&[])).and_then(|a| write_image(&a)),
+        Some("cli-parallel") => Args::parse(args.get(1..).unwrap_or(&[])).and_then(|a| cli_parallel(&a)),
         Some("cpu-sample") => {
             println!("{}", cpu_sample());
             Ok(())
@@ -111,6 +114,23 @@ fn pipe_rss(a: &Args) -> Result<(), String> {
 fn write_image(a: &Args) -> Result<(), String> {
     let n = system::write_image_file(Path::new(a.need("out")?), a.bytes()?)?;
     println!("{n} bytes");
+    Ok(())
+}
+
+/// The parallel CLI comparisons alone, printed as the report's rows and
+/// section.
+fn cli_parallel(a: &Args) -> Result<(), String> {
+    let runs = a.get("runs").map_or(Ok(1), str::parse).map_err(|e| format!("--runs: {e}"))?;
+    let work = PathBuf::from(a.need("work")?);
+    std::fs::create_dir_all(&work).map_err(|e| format!("{}: {e}", work.display()))?;
+    let run = migseal_bench::cli_parallel::measure_size(
+        Path::new(a.need("cli")?),
+        Path::new(a.need("root")?),
+        &work,
+        a.bytes()?,
+        runs,
+    )?;
+    print!("{}\n{}", run.goal_rows(), run.section());
     Ok(())
 }
 
