@@ -243,8 +243,16 @@ impl Walker {
     /// The first structural or limit refusal (spec §8.1–8.4); afterwards
     /// every call returns the same error.
     pub fn advance<'w, 'i>(&'w mut self, limits: &Limits, input: &'i [u8]) -> Result<Step<'w, 'i>> {
-        if let Phase::Failed(e) = self.phase {
-            return Err(e);
+        match self.phase {
+            Phase::Failed(e) => return Err(e),
+            // Inside a chunk: one payload run, the common case, without
+            // the walk's loop.
+            Phase::Chunk { seq, remaining } if !input.is_empty() => {
+                let (n, stop) = self.chunk_bytes(seq, remaining, input);
+                self.offset = self.offset.saturating_add(len_u64(n));
+                return Ok(self.step(Found { consumed: n, event: stop }));
+            }
+            _ => {}
         }
         match self.walk(limits, input) {
             Ok(found) => Ok(self.step(found)),

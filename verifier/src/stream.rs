@@ -212,8 +212,9 @@ impl<C: Crypto> Verifier<C> {
         input: &'i [u8],
     ) -> Result<Advance<'i>> {
         let mut used = 0usize;
+        let limits = policy.limits();
         while let Some(rest) = input.get(used..).filter(|r| !r.is_empty()) {
-            let step = self.walker.advance(&policy.limits(), rest)?;
+            let step = self.walker.advance(&limits, rest)?;
             used = used.saturating_add(step.consumed);
             let Some(event) = step.event else { continue };
             // Payload inside a chunk only feeds the chunk's hasher: done in
