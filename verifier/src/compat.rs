@@ -623,6 +623,13 @@ mod tests {
     }
 
     #[test]
+    fn a_role_mismatch_names_both_roles_in_order() {
+        let r: Reason<&str> = Reason::RoleMismatch { source: Role::Destination, destination: Role::Source };
+        let text = std::format!("{r}");
+        assert!(text.starts_with("compared a destination descriptor with a source descriptor: "), "{text}");
+    }
+
+    #[test]
     fn messages_name_both_sides() {
         let r: Reason<&str> = Reason::VendorMismatch { source: "intel", destination: "nvidia" };
         let text = std::format!("{r}");
