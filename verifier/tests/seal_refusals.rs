@@ -124,3 +124,56 @@ fn the_provider_refuses_a_signature_of_another_message_for_a_key_not_prepared_in
         Err(CryptoFailure::BadSignature)
     );
 }
+
+/// A provider that accepts every signature: what a lax host
+/// implementation might do with a non-canonical S.
+#[derive(Clone, Copy, Debug)]
+struct AcceptsAnything;
+
+impl migseal_verifier::Crypto for AcceptsAnything {
+    type Hasher = migseal_verifier::DalekSha256;
+    type PreparedKey = migseal_verifier::DalekKey;
+
+    fn sha256(&self) -> Self::Hasher {
+        Dalek.sha256()
+    }
+
+    fn prepare_public_key(&self, public_key: &[u8; 32]) -> Result<Self::PreparedKey, CryptoFailure> {
+        Dalek.prepare_public_key(public_key)
+    }
+
+    fn verify_strict(&self, _: &Self::PreparedKey, _: &[u8], _: &[u8; 64]) -> Result<(), CryptoFailure> {
+        Ok(())
+    }
+}
+
+#[test]
+fn s_not_below_l_is_601_even_with_a_provider_that_accepts_everything() {
+    use migseal_format::Ident;
+    use migseal_format::envelope::{Descriptor, IdentList, Role, VersionRanges};
+    use migseal_verifier::{Policy, verify_image_with};
+
+    let (mut image, public_key) = common::image(1);
+    let codecs = [Ident::new("mtty").unwrap()];
+    let device = Descriptor {
+        role: Role::Destination,
+        identity: common::identity(),
+        versions: VersionRanges::from_slice(&common::V1, 16).unwrap(),
+        features: IdentList::EMPTY,
+        config: None,
+        codecs: IdentList::from_slice(&codecs, 8).unwrap(),
+    };
+    let mut policy = Policy::<AcceptsAnything>::new();
+    policy.trust_key(&AcceptsAnything, public_key, common::identity().vendor, &[]).unwrap();
+    // The lax provider lets a wrong signature through: the seal check is
+    // really its, so only migseal's own S check stands between S = L and
+    // acceptance.
+    let mut wrong = image.clone();
+    let n = wrong.len();
+    wrong[n - 64] ^= 1;
+    assert!(verify_image_with(&wrong, &policy, &device, AcceptsAnything).is_ok());
+    let s = s_range(&image);
+    image[s].copy_from_slice(&L);
+    let e = verify_image_with(&image, &policy, &device, AcceptsAnything).unwrap_err();
+    assert_eq!((e.code(), e.offset()), (601, (image.len() - SIGNATURE_LEN) as u64), "{e}");
+}
