@@ -1,0 +1,117 @@
+//! The framing walk at the end of a stream: wherever an image is cut, the
+//! walk says "incomplete" at exactly the bytes it consumed, names where it
+//! stopped, and never reports a seal it did not read; a seal record whose
+//! arrived bytes already deviate is refused for that deviation, not as
+//! merely cut off (spec §8.4). Fed one byte at a time, as a kernel reading
+//! a socket might, a valid image walks to its seal.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::as_conversions
+)]
+
+mod common;
+
+use migseal_format::envelope::SEAL_RECORD_LEN;
+use migseal_verifier::framing::Walker;
+use migseal_verifier::{ErrorKind, Limits};
+
+/// Feeds `bytes` to a fresh walker in fragments of `step` bytes.
+fn walk(bytes: &[u8], step: usize) -> Walker {
+    let mut w = Walker::new();
+    for fragment in bytes.chunks(step) {
+        let mut rest = fragment;
+        while !rest.is_empty() {
+            let s = w.advance(&Limits::DEFAULT, rest).unwrap();
+            assert!(s.consumed > 0);
+            rest = &rest[s.consumed..];
+        }
+    }
+    w
+}
+
+#[test]
+fn a_valid_image_fed_byte_by_byte_walks_to_its_seal() {
+    let (image, _) = common::image(2);
+    let w = walk(&image, 1);
+    assert!(w.is_sealed());
+    assert_eq!(w.end_of_stream(), Ok(()));
+    assert_eq!((w.offset(), w.chunk_count(), w.payload_len()), (image.len() as u64, 2, 2048));
+    assert_eq!(w.failure(), None);
+    assert!(format!("{w:?}").starts_with("Walker {"), "{w:?}");
+}
+
+#[test]
+fn every_cut_is_incomplete_at_its_length_naming_where_it_stopped() {
+    let (image, _) = common::image(1);
+    let header_len = migseal_format::cbor::skip_item(&image, 0, &[]).unwrap();
+    let seal_start = image.len() - SEAL_RECORD_LEN;
+    let data_start = seal_start - 1024;
+    for cut in 0..image.len() {
+        for step in [1, 64, usize::MAX] {
+            let w = walk(&image[..cut], step);
+            assert!(!w.is_sealed(), "cut at {cut}");
+            assert_eq!(w.offset(), cut as u64, "cut at {cut}: offset is the bytes consumed");
+            assert_eq!(w.failure(), None);
+            let e = w.end_of_stream().unwrap_err();
+            assert_eq!((e.code(), e.offset()), (306, cut as u64), "cut at {cut}: {e}");
+            let ErrorKind::Incomplete { state } = *e.kind() else { panic!("{e:?}") };
+            let expected = if cut < header_len {
+                Some("inside its header record")
+            } else if (data_start + 1..seal_start).contains(&cut) {
+                Some("inside a chunk")
+            } else if cut >= seal_start + 4 {
+                Some("inside its seal record")
+            } else {
+                None // between records, or inside a record's head
+            };
+            if let Some(expected) = expected {
+                assert_eq!(state, expected, "cut at {cut}");
+            }
+        }
+    }
+}
+
+/// The walk's refusal of `bytes` fed whole: from `advance`, or at the end.
+fn refusal(bytes: &[u8]) -> migseal_verifier::Error {
+    let mut w = Walker::new();
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        match w.advance(&Limits::DEFAULT, rest) {
+            Ok(s) => rest = &rest[s.consumed..],
+            Err(e) => return e,
+        }
+    }
+    w.end_of_stream().unwrap_err()
+}
+
+#[test]
+fn a_cut_seal_record_that_already_deviates_is_refused_for_the_deviation() {
+    let (image, _) = common::image(1);
+    let seal_start = image.len() - SEAL_RECORD_LEN;
+    // The seal record's protected-header byte string length: damaged, the
+    // record is malformed whatever follows.
+    let mut damaged = image.clone();
+    damaged[seal_start + 4] ^= 0x01;
+    let whole = walk(&damaged[..seal_start], usize::MAX);
+    assert_eq!(whole.end_of_stream().unwrap_err().code(), 306, "nothing of the seal arrived yet");
+    // The refusal the complete damaged record gets.
+    let full_error = refusal(&damaged);
+    assert_ne!(full_error.code(), 306, "{full_error}");
+    let cut = walk(&damaged[..image.len() - 8], usize::MAX);
+    let e = cut.end_of_stream().unwrap_err();
+    assert_eq!((e.code(), e.offset()), (full_error.code(), full_error.offset()), "{e} vs {full_error}");
+}
+
+#[test]
+fn a_refusal_is_the_walks_failure_and_sticks() {
+    let (mut image, _) = common::image(1);
+    image[0] = 0x00; // not an array: no record starts like this
+    let mut w = Walker::new();
+    let e = w.advance(&Limits::DEFAULT, &image).unwrap_err();
+    assert_eq!(w.failure(), Some(e));
+    assert_eq!(w.end_of_stream(), Err(e));
+    assert_eq!(w.advance(&Limits::DEFAULT, b"\x82").unwrap_err(), e);
+}
