@@ -6,6 +6,7 @@
 //! a socket might, a valid image walks to its seal.
 #![allow(
     clippy::unwrap_used,
+    clippy::panic,
     clippy::expect_used,
     clippy::indexing_slicing,
     clippy::arithmetic_side_effects,
