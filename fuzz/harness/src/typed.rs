@@ -32,3 +32,19 @@ pub fn assert_typed(e: &Error, len: usize, what: &str) {
     assert!(!e.to_string().is_empty(), "{what}: empty message for {e:?}");
     assert!(e.offset() <= len as u64, "{what}: offset {} beyond the {len} bytes given: {e}", e.offset());
 }
+
+/// Asserts that a format-layer refusal says what it is: its message opens
+/// with its code, name and offset, and its code has the texts a person
+/// reads (what happened, what to do, the one-line summary).
+///
+/// # Panics
+///
+/// When one of them is missing.
+pub fn assert_format_message(e: &migseal_format::Error) {
+    let c = e.code();
+    let head = format!("error {} ({}) at byte {}", c.code(), c.name(), e.offset());
+    let text = e.to_string();
+    assert!(text.starts_with(&head), "format error message {text:?} does not open with {head:?}");
+    assert!(!c.what().is_empty() && !c.advice().is_empty() && !c.summary().is_empty(), "{c:?} lacks a text");
+    assert!(c.errno() > 0, "{c:?} has no errno");
+}
