@@ -84,3 +84,32 @@ fn names_and_key_ids_debug_as_their_text() {
     assert_eq!(format!("{id:?}"), format!("{id}"));
     assert!(format!("{id:?}").starts_with("abab"), "{id:?}");
 }
+
+#[test]
+fn the_verdict_exists_only_after_finish_and_vouches_for_a_staged_payload_of_its_length() {
+    let (image, public_key) = common::image(2);
+    common::with_verifier(public_key, |v, policy, device| {
+        let mut staged = Vec::new();
+        v.feed(policy, device, &image, |piece| staged.extend_from_slice(piece.bytes)).unwrap();
+        assert!(v.verdict().is_none(), "no verdict before finish");
+        let digest = *v.finish().unwrap().image_digest();
+        let verdict = v.verdict().expect("a verdict after finish");
+        assert_eq!(verdict.image_digest(), &digest);
+        let payload = verdict.stored_payload_less_safe(&staged).expect("the staged payload has its length");
+        assert_eq!(payload.bytes(), &staged[..]);
+        assert!(verdict.stored_payload_less_safe(&staged[1..]).is_none(), "one byte short");
+    });
+}
+
+#[test]
+fn a_trusted_key_debugs_as_its_id_and_scope_not_its_bytes() {
+    let key = SealingKey::from_seed(&[0x77; 32]);
+    let mut policy = migseal_verifier::Policy::new();
+    policy.trust_key(&Dalek, key.public_key(), Ident::new("linux").unwrap(), &[]).unwrap();
+    let trusted = policy.trust().keys().next().unwrap();
+    let text = format!("{trusted:?}");
+    assert!(text.starts_with("TrustedKey {"), "{text}");
+    assert!(text.contains(&KeyIdHex::of(&key.key_id(&Dalek)).to_string()), "{text}");
+    assert!(text.contains("linux"), "{text}");
+    assert!(!text.contains(&hex::encode(key.public_key())), "{text}");
+}

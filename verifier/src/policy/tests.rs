@@ -133,6 +133,11 @@ fn forgetting_the_session_and_subject_lifts_those_requirements() {
     p.require_subject(Subject::new("vm-1").unwrap());
     assert_eq!(check(&p, key_id, sv, None, Some("vm-1")), Err(ErrorKind::SessionMissing));
     assert_eq!(check(&p, key_id, sv, Some(&[8; 16]), Some("vm-1")), Err(ErrorKind::SessionMismatch));
+    assert_eq!(check(&p, key_id, sv, Some(&[7; 16]), Some("vm-1")), Ok(()), "this migration's session");
+    assert_eq!(
+        check(&p, key_id, sv, Some(&[7; 16]), Some("vm-2")),
+        Err(ErrorKind::SubjectMismatch { expected: Name::new("vm-1"), found: Name::new("vm-2") })
+    );
     p.forget_session();
     assert_eq!(p.session(), None);
     assert_eq!(check(&p, key_id, sv, None, Some("vm-1")), Ok(()));
