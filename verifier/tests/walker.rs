@@ -116,3 +116,32 @@ fn a_refusal_is_the_walks_failure_and_sticks() {
     assert_eq!(w.end_of_stream(), Err(e));
     assert_eq!(w.advance(&Limits::DEFAULT, b"\x82").unwrap_err(), e);
 }
+
+/// The walk's refusal of `bytes` under `limits`, or `None` if it reaches
+/// the seal.
+fn under(limits: &Limits, bytes: &[u8]) -> Option<migseal_verifier::Error> {
+    let mut w = Walker::new();
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        match w.advance(limits, rest) {
+            Ok(s) => rest = &rest[s.consumed..],
+            Err(e) => return Some(e),
+        }
+    }
+    w.end_of_stream().err()
+}
+
+#[test]
+fn limits_equal_to_the_image_pass_and_one_less_refuses_at_the_chunk() {
+    let (image, _) = common::image(2);
+    let header_len = migseal_format::cbor::skip_item(&image, 0, &[]).unwrap() as u64;
+    let second_chunk = header_len + 6 + 1024; // one 6-byte head and 1 KiB before it
+    let exact = Limits { max_chunk_len: 1024, max_chunks: 2, max_total_len: 2048, ..Limits::DEFAULT };
+    assert_eq!(under(&exact, &image), None, "limits at the image's own sizes");
+    let e = under(&Limits { max_chunk_len: 1023, ..exact }, &image).unwrap();
+    assert_eq!((e.code(), e.offset()), (303, header_len), "{e}");
+    let e = under(&Limits { max_chunks: 1, ..exact }, &image).unwrap();
+    assert_eq!((e.code(), e.offset()), (304, second_chunk), "{e}");
+    let e = under(&Limits { max_total_len: 2047, ..exact }, &image).unwrap();
+    assert_eq!((e.code(), e.offset()), (305, second_chunk), "{e}");
+}
