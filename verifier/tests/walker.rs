@@ -145,3 +145,22 @@ fn limits_equal_to_the_image_pass_and_one_less_refuses_at_the_chunk() {
     let e = under(&Limits { max_total_len: 2047, ..exact }, &image).unwrap();
     assert_eq!((e.code(), e.offset()), (305, second_chunk), "{e}");
 }
+
+#[test]
+fn a_stream_that_cannot_be_an_image_is_refused_at_once_not_awaited() {
+    // Two bytes say "a record of type 5": refused before more arrive.
+    let mut w = Walker::new();
+    let e = w.advance(&Limits::DEFAULT, &[0x82, 0x05]).unwrap_err();
+    assert_eq!(e.code(), 200, "{e}");
+    // A header record whose next item is a stray break.
+    let mut w = Walker::new();
+    let e = w.advance(&Limits::DEFAULT, &[0x82, 0x00, 0xff]).unwrap_err();
+    assert_eq!((e.code(), e.offset()), (115, 2), "{e}");
+    // A chunk head whose sequence number is not in its shortest form.
+    let (image, _) = common::image(1);
+    let header_len = migseal_format::cbor::skip_item(&image, 0, &[]).unwrap();
+    let mut bytes = image[..header_len].to_vec();
+    bytes.extend_from_slice(&[0x83, 0x01, 0x18, 0x00]);
+    let e = refusal(&bytes);
+    assert_eq!((e.code(), e.offset()), (101, header_len as u64 + 2), "{e}");
+}
