@@ -52,12 +52,6 @@ struct CSetup {
     device: Mem,
 }
 
-// SAFETY (for the `Sync`/`Send` below): the blocks are only read after
-// they are built (verification takes `*const` policy and device).
-unsafe impl Sync for CSetup {}
-// SAFETY: as above; plain memory, no thread affinity.
-unsafe impl Send for CSetup {}
-
 /// The C ABI setups, in the order of [`setups::all`].
 fn c_setups() -> &'static [CSetup] {
     static ALL: OnceLock<Vec<CSetup>> = OnceLock::new();
