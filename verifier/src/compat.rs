@@ -435,8 +435,10 @@ fn highest_common_version(source: &Descriptor<'_>, destination: &Descriptor<'_>)
         for d in destination.versions.iter() {
             let low = s.min.max(d.min);
             let high = s.max.min(d.max);
-            if low <= high && best.is_none_or(|b| high > b) {
-                best = Some(high);
+            if low <= high {
+                // `None` orders below every `Some`: the first overlap wins
+                // over nothing, a higher one over a lower.
+                best = best.max(Some(high));
             }
         }
     }
@@ -540,6 +542,64 @@ mod tests {
     }
 
     #[test]
+    fn the_highest_of_several_overlaps_is_chosen_not_the_first() {
+        let codecs = [id("mtty")];
+        let mut src = base(Role::Source, &codecs, &[]);
+        let mut dst = base(Role::Destination, &codecs, &[]);
+        let r = |a: (u32, u32), b: (u32, u32)| {
+            VersionRange::new(StateVersion::new(a.0, a.1), StateVersion::new(b.0, b.1)).unwrap()
+        };
+        // Overlaps, in walk order: 1.2, then 2.5, then 3.1.
+        let s = [r((1, 0), (1, 2)), r((2, 0), (2, 5)), r((3, 0), (3, 1))];
+        let d = [r((1, 0), (9, 0))];
+        src.versions = VersionRanges::from_slice(&s, 16).unwrap();
+        dst.versions = VersionRanges::from_slice(&d, 16).unwrap();
+        assert_eq!(check(&src, &dst).chosen_version(), Some(StateVersion::new(3, 1)));
+        // The same from the destination's side of the walk.
+        assert_eq!(
+            check(&base_with(&dst, Role::Source), &base_with(&src, Role::Destination)).chosen_version(),
+            Some(StateVersion::new(3, 1))
+        );
+        // Disjoint ranges: no version, and the reason says so.
+        let d = [r((4, 0), (5, 0))];
+        dst.versions = VersionRanges::from_slice(&d, 16).unwrap();
+        let c = check(&src, &dst);
+        assert_eq!(c.chosen_version(), None);
+        assert_eq!(c.first().unwrap().code(), CompatCode::VersionUnsupported);
+    }
+
+    /// `d` with its role replaced.
+    fn base_with<'a>(d: &Descriptor<'a>, role: Role) -> Descriptor<'a> {
+        Descriptor { role, ..*d }
+    }
+
+    #[test]
+    fn one_wrong_role_is_enough_to_refuse() {
+        let codecs = [id("mtty")];
+        let src = base(Role::Source, &codecs, &[]);
+        let dst = base(Role::Destination, &codecs, &[]);
+        for (s, d) in [(&src, &src), (&dst, &dst)] {
+            let c = check(s, d);
+            assert!(!c.is_compatible(), "{:?} -> {:?}", s.role, d.role);
+            assert_eq!(c.total(), 1);
+            assert_eq!(c.first().unwrap().code(), CompatCode::RoleMismatch);
+        }
+    }
+
+    #[test]
+    fn any_single_reason_makes_the_pair_incompatible() {
+        let codecs = [id("mtty")];
+        let src = base(Role::Source, &codecs, &[]);
+        let mut dst = base(Role::Destination, &codecs, &[]);
+        assert!(check(&src, &dst).is_compatible());
+        assert_eq!(check(&src, &dst).total(), 0);
+        dst.identity.device_type = id("mtty-1");
+        let c = check(&src, &dst);
+        assert!(!c.is_compatible());
+        assert_eq!((c.total(), c.first().unwrap().code()), (1, CompatCode::DeviceTypeMismatch));
+    }
+
+    #[test]
     fn swapped_roles_are_refused() {
         let codecs = [id("mtty")];
         let src = base(Role::Source, &codecs, &[]);
@@ -560,6 +620,13 @@ mod tests {
         let dst = base(Role::Destination, &codecs, &few);
         let c = check(&src, &dst);
         assert_eq!(c.first(), Some(Reason::FeatureMissing { feature: id("b") }));
+    }
+
+    #[test]
+    fn a_role_mismatch_names_both_roles_in_order() {
+        let r: Reason<&str> = Reason::RoleMismatch { source: Role::Destination, destination: Role::Source };
+        let text = std::format!("{r}");
+        assert!(text.starts_with("compared a destination descriptor with a source descriptor: "), "{text}");
     }
 
     #[test]

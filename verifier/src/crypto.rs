@@ -116,13 +116,10 @@ const GROUP_ORDER: [u8; SCALAR_LEN] = [
 pub fn signature_s_is_canonical(signature: &[u8; SIGNATURE_LEN]) -> bool {
     // R is the first half, S the second.
     let Some(s) = signature.get(SCALAR_LEN..) else { return false };
-    // Compare as little-endian numbers: most significant byte last.
-    for (a, l) in s.iter().rev().zip(GROUP_ORDER.iter().rev()) {
-        if a != l {
-            return a < l;
-        }
-    }
-    false // S == L
+    // Compare as little-endian numbers: most significant byte last, so
+    // the reversed byte sequences compare lexicographically. S = L is not
+    // below L.
+    s.iter().rev().lt(GROUP_ORDER.iter().rev())
 }
 
 #[cfg(test)]

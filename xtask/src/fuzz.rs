@@ -5,6 +5,7 @@
 //! cargo xtask fuzz smoke [SECS]    what CI runs: build every target, run each SECS seconds
 //! cargo xtask fuzz list            the targets
 //! cargo xtask fuzz oss-fuzz [SECS] fuzz/oss-fuzz/build.sh in an OSS-Fuzz emulation (oss_fuzz.rs)
+//! cargo xtask fuzz coverage [T..]  line/region coverage of the core from the corpora (fuzz_coverage.rs)
 //! ```
 //!
 //! The smoke installs the pinned cargo-fuzz if it is missing, runs the
@@ -27,12 +28,12 @@ use crate::{Ctx, oss_fuzz, output, run, status};
 
 /// The cargo-fuzz release CI installs; bump deliberately.
 const CARGO_FUZZ_VERSION: &str = "0.13.1";
-/// Seconds each target runs in CI: twelve targets, two at a time, keep
-/// the run part near 90 s and the whole step near five minutes on a fresh
+/// Seconds each target runs in CI: fourteen targets, two at a time, keep
+/// the run part near 105 s and the whole step near five minutes on a fresh
 /// two-core machine (cargo-fuzz install and the ASan build included).
 const SMOKE_SECS: u64 = 15;
 /// The host triple cargo-fuzz builds for (its default).
-const TRIPLE: &str = "x86_64-unknown-linux-gnu";
+pub(crate) const TRIPLE: &str = "x86_64-unknown-linux-gnu";
 
 /// `cargo xtask fuzz ...`.
 pub fn command(ctx: &Ctx, args: &[String]) -> ExitCode {
@@ -46,9 +47,12 @@ pub fn command(ctx: &Ctx, args: &[String]) -> ExitCode {
             let secs = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(oss_fuzz::CI_SECS);
             status(ensure_tools(ctx).and_then(|()| oss_fuzz::emulate(ctx, secs)))
         }
+        Some("coverage") => status(crate::fuzz_coverage::run(ctx, &args[1..])),
         Some("list") => status(targets(ctx).map(|ts| ts.iter().for_each(|t| println!("{t}")))),
         _ => {
-            eprintln!("usage: cargo xtask fuzz corpus | smoke [SECS] | oss-fuzz [SECS] | list");
+            eprintln!(
+                "usage: cargo xtask fuzz corpus | smoke [SECS] | oss-fuzz [SECS] | coverage [TARGET...] | list"
+            );
             ExitCode::from(2)
         }
     }
@@ -66,7 +70,7 @@ fn fuzz_dir(ctx: &Ctx) -> PathBuf {
 
 /// A command in `fuzz/`, building into `fuzz/target` whatever the caller's
 /// CARGO_TARGET_DIR says.
-fn fuzz_cmd(ctx: &Ctx, program: &str, args: &[&str]) -> Result<(), String> {
+pub(crate) fn fuzz_cmd(ctx: &Ctx, program: &str, args: &[&str]) -> Result<(), String> {
     fuzz_cmd_env(ctx, program, args, &[])
 }
 
@@ -114,7 +118,7 @@ pub(crate) fn targets(ctx: &Ctx) -> Result<Vec<String>, String> {
     Ok(out)
 }
 
-fn corpus(ctx: &Ctx) -> Result<(), String> {
+pub(crate) fn corpus(ctx: &Ctx) -> Result<(), String> {
     fuzz_cmd(ctx, "cargo", &["run", "-q", "-p", "migseal-fuzz-harness", "--bin", "fuzz-corpus"])
 }
 

@@ -5,6 +5,7 @@
 
 mod bench;
 mod fuzz;
+mod fuzz_coverage;
 mod install;
 mod kernel;
 mod libvirt;

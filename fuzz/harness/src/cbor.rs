@@ -30,6 +30,7 @@ pub fn check(data: &[u8]) {
     for r in [&strict, &tagged] {
         if let Err(e) = r {
             assert!(e.offset() <= len, "error offset {} beyond input of {len} bytes: {e}", e.offset());
+            crate::typed::assert_format_message(e);
         }
     }
     match (&strict, &tagged) {

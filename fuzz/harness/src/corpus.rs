@@ -76,6 +76,7 @@ fn images(vectors: &Path, corpus: &mut Corpus) {
                         let input = stream::layout(sel, sizes, &bytes);
                         add(corpus, "stream_fragments", &format!("{name}-{tag}"), &input);
                         add(corpus, "inspect_equals_verify", &format!("{name}-{tag}"), &input);
+                        add(corpus, "differential", &format!("{name}-{tag}"), &input);
                     }
                 } else {
                     eprintln!("note: {name}: no setup for {policy} with {device}; not a stream seed");
@@ -146,7 +147,7 @@ fn external(vectors: &Path, corpus: &mut Corpus) {
 /// The structure-aware targets read `arbitrary` input: a few fixed
 /// pseudo-random blobs give them a varied start.
 fn blobs(corpus: &mut Corpus) {
-    for target in ["seal_then_mutate", "compat_pairs"] {
+    for target in ["seal_then_mutate", "sealed_structure", "compat_pairs"] {
         for (i, len) in [64usize, 256, 1024, 4096].into_iter().enumerate() {
             add(
                 corpus,

@@ -17,12 +17,15 @@ pub mod cbor;
 pub mod codecs;
 pub mod compat;
 pub mod corpus;
+pub mod differential;
 pub mod inspect;
 pub mod lsan;
 pub mod records;
 pub mod sealed;
 pub mod setups;
 pub mod stream;
+pub mod structure;
+pub mod typed;
 
 /// Every fuzz target: its name (the `[[bin]]` in `fuzz/Cargo.toml`) and
 /// what it checks. The corpus generator and the CI smoke walk this list.
@@ -35,6 +38,14 @@ pub const TARGETS: &[(&str, &str)] = &[
     ("stream_fragments", "streaming verifier in fuzzer-chosen fragments = whole-image verdict"),
     ("inspect_equals_verify", "inspection's first refusal is the streaming verifier's, for any bytes"),
     ("seal_then_mutate", "a sealed valid image verifies; any one mutation of it is refused"),
+    (
+        "sealed_structure",
+        "an image described field by field, sealed by a chosen key, mutated in a chosen part: the verdict the input calls for",
+    ),
+    (
+        "differential",
+        "streaming vs whole image vs parallel vs the C ABI: one verdict, code, offset and errno",
+    ),
     ("compat_pairs", "compatibility check against an independent oracle"),
     ("codec_mtty", "mtty codec: decode → encode → decode is stable, byte-exact"),
     ("codec_virtio", "VIRTIO device-parts codec: decode → encode → decode is stable, byte-exact"),

@@ -2,7 +2,7 @@
 //! the binaries that need it so that CI, `cargo fuzz run` and OSS-Fuzz all
 //! see it without a suppressions file or `LSAN_OPTIONS`.
 //!
-//! Why: `stream_fragments` and `seal_then_mutate` compare against
+//! Why: `stream_fragments`, `seal_then_mutate` and `differential` compare against
 //! `verify_image_parallel`, which hashes chunks in `std::thread::scope`
 //! threads spawned per call. When such a thread first touches a
 //! thread-local with a destructor, Rust's std registers it with glibc's

@@ -37,6 +37,7 @@ fn check_offsets<T: PartialEq + core::fmt::Debug>(data: &[u8], at0: &Result<T>, 
                 data.len()
             );
             assert_eq!(a.code(), b.code(), "the error depends on the stream offset");
+            crate::typed::assert_format_message(a);
             assert_eq!(b.offset(), a.offset() + BASE, "error offset not relative to the stream offset");
         }
         _ => panic!("outcome depends on the stream offset: {at0:?} vs {at_base:?}"),
@@ -154,6 +155,7 @@ pub fn check_descriptor(data: &[u8]) {
     let d = Descriptor::decode(data);
     if let Err(e) = &d {
         assert!(e.offset() <= len64(data), "error offset {} beyond {} bytes: {e}", e.offset(), data.len());
+        crate::typed::assert_format_message(e);
     }
     let Ok(d) = d else { return };
     assert_eq!(encoded(|e| d.encode(e)), data, "descriptor re-encodes differently");

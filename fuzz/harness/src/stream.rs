@@ -103,6 +103,9 @@ pub fn verify_three_ways(
         payload: v.chunks().flatten().copied().collect(),
     });
     assert_same(&parallel, &whole, || format!("parallel ({threads} threads) vs whole image"));
+    if let Err(e) = &whole {
+        crate::typed::assert_typed(e, image.len(), "verify_image");
+    }
     whole
 }
 

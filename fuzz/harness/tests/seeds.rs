@@ -5,7 +5,9 @@
 use std::path::Path;
 
 use arbitrary::{Arbitrary, Unstructured};
-use migseal_fuzz_harness::{TARGETS, cbor, codecs, compat, corpus, inspect, records, sealed, stream};
+use migseal_fuzz_harness::{
+    TARGETS, cbor, codecs, compat, corpus, differential, inspect, records, sealed, stream, structure,
+};
 
 fn run(target: &str, data: &[u8]) {
     match target {
@@ -21,6 +23,12 @@ fn run(target: &str, data: &[u8]) {
                 sealed::check(&input);
             }
         }
+        "sealed_structure" => {
+            if let Ok(input) = structure::StructureInput::arbitrary(&mut Unstructured::new(data)) {
+                structure::check(&input);
+            }
+        }
+        "differential" => differential::check(data),
         "compat_pairs" => {
             if let Ok(input) = compat::CompatInput::arbitrary(&mut Unstructured::new(data)) {
                 compat::check(&input);

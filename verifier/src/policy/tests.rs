@@ -66,3 +66,86 @@ fn subject_is_copied() {
     drop(text);
     assert_eq!(p.subject().map(|s| s.as_str()), Some("vm-1"));
 }
+
+/// A policy trusting one test key for vendor `linux`, and the key's id.
+fn trusting_one_key() -> (Policy<Dalek>, KeyId) {
+    let key = crate::SealingKey::from_seed(&[0x42; 32]);
+    let mut p = Policy::<Dalek>::new();
+    let key_id = p.trust_key(&Dalek, key.public_key(), id("linux"), &[]).unwrap();
+    (p, key_id)
+}
+
+fn check(
+    p: &Policy<Dalek>,
+    key_id: KeyId,
+    sv: u64,
+    session: Option<&[u8]>,
+    subject: Option<&str>,
+) -> core::result::Result<(), ErrorKind> {
+    use migseal_format::envelope::{DeviceIdentity, IdentList, StateVersion};
+    let header = Header {
+        identity: DeviceIdentity {
+            vendor: id("linux"),
+            device_api: id("vfio-pci"),
+            device_type: id("mtty-2"),
+        },
+        state_version: StateVersion::new(1, 0),
+        features: IdentList::EMPTY,
+        config: None,
+        codec: id("mtty"),
+        security_version: sv,
+        session: session.map(|s| SessionNonce::new(s).unwrap()),
+        subject: subject.map(|s| Subject::new(s).unwrap()),
+        key_id,
+    };
+    p.check_header(&header).map(|_| ())
+}
+
+#[test]
+fn a_revoked_key_is_refused_although_trusted() {
+    let (mut p, key_id) = trusting_one_key();
+    let sv = 1;
+    assert_eq!(check(&p, key_id, sv, None, None), Ok(()));
+    p.revoke(key_id).unwrap();
+    assert_eq!(
+        check(&p, key_id, sv, None, None),
+        Err(ErrorKind::RevokedKey { key_id: KeyIdHex::of(&key_id) })
+    );
+}
+
+#[test]
+fn the_minimum_security_version_itself_passes_and_one_below_is_refused() {
+    let (mut p, key_id) = trusting_one_key();
+    p.require_min_security(id("linux"), None, 5).unwrap();
+    assert_eq!(check(&p, key_id, 5, None, None), Ok(()), "at the minimum");
+    assert_eq!(check(&p, key_id, 6, None, None), Ok(()), "above");
+    assert_eq!(
+        check(&p, key_id, 4, None, None),
+        Err(ErrorKind::SecurityVersionTooLow { found: 4, minimum: 5 })
+    );
+}
+
+#[test]
+fn forgetting_the_session_and_subject_lifts_those_requirements() {
+    let (mut p, key_id) = trusting_one_key();
+    let sv = 1;
+    p.require_session(&[7; 16]).unwrap();
+    p.require_subject(Subject::new("vm-1").unwrap());
+    assert_eq!(check(&p, key_id, sv, None, Some("vm-1")), Err(ErrorKind::SessionMissing));
+    assert_eq!(check(&p, key_id, sv, Some(&[8; 16]), Some("vm-1")), Err(ErrorKind::SessionMismatch));
+    assert_eq!(check(&p, key_id, sv, Some(&[7; 16]), Some("vm-1")), Ok(()), "this migration's session");
+    assert_eq!(
+        check(&p, key_id, sv, Some(&[7; 16]), Some("vm-2")),
+        Err(ErrorKind::SubjectMismatch { expected: Name::new("vm-1"), found: Name::new("vm-2") })
+    );
+    p.forget_session();
+    assert_eq!(p.session(), None);
+    assert_eq!(check(&p, key_id, sv, None, Some("vm-1")), Ok(()));
+    assert_eq!(
+        check(&p, key_id, sv, None, None),
+        Err(ErrorKind::SubjectMissing { expected: Name::new("vm-1") })
+    );
+    p.forget_subject();
+    assert_eq!(p.subject(), None);
+    assert_eq!(check(&p, key_id, sv, None, None), Ok(()));
+}
