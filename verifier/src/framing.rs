@@ -252,8 +252,31 @@ impl Walker {
                 self.offset = self.offset.saturating_add(len_u64(n));
                 return Ok(self.step(Found { consumed: n, event: stop }));
             }
+            // Inside a string of the header record that this input does
+            // not complete: nothing can be decided, the bytes are only
+            // gathered (a writer feeding one byte at a time pays a copy per
+            // call, not a scan).
+            Phase::Header if self.header_waits_beyond(limits, input.len()) => {
+                let n = self.header.gather(input, limits.max_header_len);
+                self.offset = self.offset.saturating_add(len_u64(n));
+                return Ok(Step { consumed: n, event: None });
+            }
             _ => {}
         }
+        self.advance_walk(limits, input)
+    }
+
+    /// Whether `n` more header bytes all fit below both the header limit
+    /// and the length the header scan needs before its answer can change.
+    fn header_waits_beyond(&self, limits: &Limits, n: usize) -> bool {
+        let after = self.header.bytes().len().saturating_add(n);
+        let room = limits.max_header_len.min(migseal_format::envelope::MAX_HEADER_LEN);
+        self.header_typed && after < room && self.header_scan.needed().is_some_and(|need| after < need)
+    }
+
+    /// [`Walker::advance`] past its fast paths: the walk's loop.
+    #[inline(never)]
+    fn advance_walk<'w, 'i>(&'w mut self, limits: &Limits, input: &'i [u8]) -> Result<Step<'w, 'i>> {
         match self.walk(limits, input) {
             Ok(found) => Ok(self.step(found)),
             Err(e) => {

@@ -52,6 +52,7 @@ impl Limits {
     /// The limits actually applied: a policy can lower the format's hard
     /// bounds, never raise them.
     #[must_use]
+    #[inline]
     pub fn effective(&self) -> Self {
         Self {
             max_header_len: self.max_header_len.min(MAX_HEADER_LEN),
@@ -217,6 +218,7 @@ impl<C: Crypto> Policy<C> {
 
     /// The limits applied.
     #[must_use]
+    #[inline]
     pub fn limits(&self) -> Limits {
         self.limits.effective()
     }

@@ -226,15 +226,29 @@ impl<C: Crypto> Verifier<C> {
                 hasher.update(piece.bytes);
                 return Ok(Advance { consumed: used, payload: Some(*piece) });
             }
-            let phase = core::mem::replace(&mut self.phase, Phase::Header);
-            let (next, piece) = on_event(&self.crypto, policy, device, phase, event)?;
-            self.phase = next;
+            let piece = apply_event(&self.crypto, &mut self.phase, policy, device, event)?;
             if piece.is_some() {
                 return Ok(Advance { consumed: used, payload: piece });
             }
         }
         Ok(Advance { consumed: used, payload: None })
     }
+}
+
+/// Moves `phase` past one event (once per record, so out of line: the
+/// per-fragment path of [`Verifier::advance`] stays small); the payload
+/// run to hand out, if any.
+#[inline(never)]
+fn apply_event<'i, C: Crypto>(
+    crypto: &C,
+    phase: &mut Phase<C>,
+    policy: &Policy<C>,
+    device: &Descriptor<'_>,
+    event: Event<'_, 'i>,
+) -> Result<Option<PayloadPiece<'i>>> {
+    let (next, piece) = on_event(crypto, policy, device, core::mem::replace(phase, Phase::Header), event)?;
+    *phase = next;
+    Ok(piece)
 }
 
 /// One event's effect on the phase: the next phase, and a payload run to

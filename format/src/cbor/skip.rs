@@ -105,6 +105,19 @@ impl ItemScan {
         self.pos
     }
 
+    /// After a truncation, the input length below which [`ItemScan::resume`]
+    /// is sure to answer the same truncation again (the end of the string
+    /// the walk stopped in, or one byte more than it had): a caller may
+    /// gather bytes up to there without resuming. `None` before the first
+    /// call and once the walk ended.
+    #[must_use]
+    pub fn needed(&self) -> Option<usize> {
+        match (self.end, self.pending) {
+            (None, Some((need, _))) => Some(need),
+            _ => None,
+        }
+    }
+
     /// Continues the walk over `input`: the item so far, starting with the
     /// bytes given to earlier calls. `base` is the stream offset of
     /// `input[0]`, for errors; `base` and `allowed_tags` must be the same

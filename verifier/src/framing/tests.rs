@@ -93,7 +93,11 @@ fn bytewise_feeding_decodes_the_header_once_and_costs_a_bounded_amount_more() {
     assert_eq!(bytewise.header_decodes, 1, "the header record is decoded once, when complete");
     assert_eq!(pages.header_decodes, 1);
     assert_eq!(whole.header_scans, 1);
-    assert_eq!(bytewise.header_scans, u64::try_from(header_len).unwrap(), "one scan call per call");
+    // Bytes inside a string the scan already waits for are only gathered:
+    // the scan runs at the item heads and where a string completes, not
+    // once per call (this header is mostly long strings).
+    let scans = usize::try_from(bytewise.header_scans).unwrap();
+    assert!(scans > 1 && scans * 4 < header_len, "{scans} scans for {header_len} one-byte calls");
 
     // Whole: the header record, two heads per record-type check, the chunk
     // heads and the seal, each handed over once.
