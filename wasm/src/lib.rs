@@ -32,3 +32,4 @@ pub mod inspect;
 pub mod stream;
 pub mod to_js;
 pub mod verify;
+pub mod webcrypto;
