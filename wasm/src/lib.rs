@@ -29,7 +29,9 @@ mod fixtures;
 pub mod from_js;
 pub mod inputs;
 pub mod inspect;
+#[cfg(feature = "wasm-crypto")]
 pub mod stream;
 pub mod to_js;
 pub mod verify;
 pub mod webcrypto;
+pub mod webcrypto_bindings;

@@ -201,6 +201,15 @@ impl Job {
         Ok(core::mem::take(&mut *crypto.chunks.lock().unwrap_or_else(PoisonError::into_inner)))
     }
 
+    /// The chunk digests of `plan` computed here, with [`Dalek`]'s SHA-256:
+    /// the fallback where the host has no `crypto.subtle`.
+    #[cfg(feature = "wasm-crypto")]
+    #[must_use]
+    pub fn digests_in_wasm(&self, plan: &[ChunkInput]) -> Vec<Digest> {
+        let data = |c: &ChunkInput| self.image.get(c.offset..c.offset.saturating_add(c.len)).unwrap_or(&[]);
+        plan.iter().map(|c| Dalek.chunk_digest(&c.prefix, data(c))).collect()
+    }
+
     /// Pass 2: with the chunk digests the host computed for [`Job::plan`]'s
     /// inputs, what its Ed25519 must check.
     ///
