@@ -172,6 +172,8 @@ pub struct Inputs {
     pub cli: CliRun,
     /// WASM in Node.
     pub wasm: WasmFigure,
+    /// WebCrypto in Chromium and the packages' sizes (issue #18).
+    pub webcrypto: Option<crate::webcrypto::WebCryptoFigure>,
 }
 
 fn outcome_cell(o: Outcome) -> String {
@@ -376,6 +378,9 @@ impl Inputs {
         self.render_goals(&mut s);
         self.render_criterion(&mut s);
         self.render_system(&mut s);
+        s.push_str(
+            &self.webcrypto.as_ref().map(crate::webcrypto::WebCryptoFigure::section).unwrap_or_default(),
+        );
         self.render_misses(&mut s);
 
         let _ = writeln!(
@@ -437,6 +442,9 @@ impl Inputs {
                 let _ = writeln!(s, "| WASM in Node: speed ≥ 0.25× native single-thread | {why} | — |");
             }
             (None, WasmFigure::Measured { .. }) => {}
+        }
+        for row in self.webcrypto.iter().flat_map(|w| w.goal_rows(self.mode)) {
+            let _ = writeln!(s, "{row}");
         }
         let _ = writeln!(s);
     }
@@ -749,6 +757,7 @@ mod tests {
                 openssl_version: Some("OpenSSL 3.0".into()),
             },
             wasm: WasmFigure::Skipped("skipped: wasm package not built (run cargo xtask wasm)".into()),
+            webcrypto: None,
         }
     }
 

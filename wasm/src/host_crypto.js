@@ -19,14 +19,37 @@ export async function digestChunks(image, offsets, lens, prefixes) {
   const n = at.length;
   const out = new Uint8Array(32 * n);
   const lanes = Math.min(n, Math.max(4, 2 * (globalThis.navigator?.hardwareConcurrency ?? 2)));
+  // The 33 bytes before a chunk's data are its CBOR heads and the end of
+  // the previous chunk: the prefix is written over them, digest() is
+  // called, and they are put back, all synchronously. digest() copies its
+  // input before it returns (WebCrypto: "get a copy of the bytes held by
+  // the data parameter"), so the image is unchanged whenever other code
+  // runs, and no chunk is copied twice. Not for memory other threads can
+  // see (a SharedArrayBuffer): there each chunk goes into a buffer of its own.
+  const inPlace = !(typeof SharedArrayBuffer !== 'undefined' && image.buffer instanceof SharedArrayBuffer);
+  const saved = new Uint8Array(33);
+  const start = (i) => {
+    const p = pre.subarray(33 * i, 33 * i + 33);
+    if (inPlace && at[i] >= 33) {
+      const head = image.subarray(at[i] - 33, at[i]);
+      saved.set(head);
+      head.set(p);
+      try {
+        return s.digest('SHA-256', image.subarray(at[i] - 33, at[i] + len[i]));
+      } finally {
+        head.set(saved);
+      }
+    }
+    const input = new Uint8Array(33 + len[i]);
+    input.set(p);
+    input.set(image.subarray(at[i], at[i] + len[i]), 33);
+    return s.digest('SHA-256', input);
+  };
   let next = 0;
   const lane = async () => {
     while (next < n) {
       const i = next++;
-      const input = new Uint8Array(33 + len[i]);
-      input.set(pre.subarray(33 * i, 33 * i + 33));
-      input.set(image.subarray(at[i], at[i] + len[i]), 33);
-      out.set(new Uint8Array(await s.digest('SHA-256', input)), 32 * i);
+      out.set(new Uint8Array(await start(i)), 32 * i);
     }
   };
   await Promise.all(Array.from({ length: lanes }, lane));

@@ -53,6 +53,8 @@ pub fn build(ctx: &Ctx) -> Result<(), String> {
 
 /// One build of the crate and the packages made from it.
 struct Flavour {
+    /// Its name in the size report (`target/wasm-sizes/NAME.wasm`).
+    name: &'static str,
     /// `cargo build` arguments beyond the target and profile.
     features: &'static [&'static str],
     /// (wasm-bindgen target, directory under wasm/pkg).
@@ -64,8 +66,14 @@ struct Flavour {
 /// The full package (in-WASM crypto as well as WebCrypto) and the slim one
 /// (WebCrypto only): `wasm/pkg/{web,node}` and `wasm/pkg/web-slim`.
 const FLAVOURS: [Flavour; 2] = [
-    Flavour { features: &[], packages: &[("web", "web"), ("nodejs", "node")], www: "wasm/www/pkg" },
     Flavour {
+        name: "full",
+        features: &[],
+        packages: &[("web", "web"), ("nodejs", "node")],
+        www: "wasm/www/pkg",
+    },
+    Flavour {
+        name: "slim",
         features: &["--no-default-features"],
         packages: &[("web", "web-slim")],
         www: "wasm/www/pkg-slim",
@@ -75,7 +83,9 @@ const FLAVOURS: [Flavour; 2] = [
 fn build_flavour(ctx: &Ctx, flavour: &Flavour) -> Result<(), String> {
     let mut args = vec!["build", "-p", "migseal-wasm", "--target", TARGET, "--profile", PROFILE];
     args.extend(flavour.features);
-    cargo(ctx, &args, &[])?;
+    // Names kept for the size breakdown (twiggy, `migseal-bench`); the
+    // packages are stripped by wasm-opt.
+    cargo(ctx, &args, &[("CARGO_PROFILE_WASM_RELEASE_STRIP", "false")])?;
     let wasm = target_dir(&ctx.root).join(TARGET).join(PROFILE).join("migseal_wasm.wasm");
     let wasm_arg = wasm.to_string_lossy().into_owned();
     let pkg = ctx.root.join("wasm/pkg");
@@ -87,6 +97,16 @@ fn build_flavour(ctx: &Ctx, flavour: &Flavour) -> Result<(), String> {
         let out_arg = out.to_string_lossy().into_owned();
         run(ctx, "wasm-bindgen", &["--target", target, "--out-dir", &out_arg, &wasm_arg], &[])?;
         let bg = out.join("migseal_wasm_bg.wasm").to_string_lossy().into_owned();
+        if target == "web" {
+            // The same optimisation with names kept, for the size breakdown.
+            let sizes = target_dir(&ctx.root).join("wasm-sizes");
+            std::fs::create_dir_all(&sizes).map_err(|e| format!("cannot create {}: {e}", sizes.display()))?;
+            let named = sizes.join(format!("{}.wasm", flavour.name)).to_string_lossy().into_owned();
+            let mut args = vec!["-Oz", "-g"];
+            args.extend(WASM_FEATURES);
+            args.extend([bg.as_str(), "-o", named.as_str()]);
+            run(ctx, "wasm/node_modules/.bin/wasm-opt", &args, &[])?;
+        }
         let mut args = vec!["-Oz", "--strip-debug", "--strip-producers"];
         args.extend(WASM_FEATURES);
         args.extend([bg.as_str(), "-o", bg.as_str()]);

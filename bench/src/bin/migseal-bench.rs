@@ -33,7 +33,8 @@ const USAGE: &str = "usage:
                        [--cli-portable PATH] [--cpu-before TEXT]
   migseal-bench cpu-sample
   migseal-bench pipe-rss --cli PATH --root DIR --bytes N
-  migseal-bench write-image --out FILE --bytes N";
+  migseal-bench write-image --out FILE --bytes N
+  migseal-bench webcrypto [--quick] [--root DIR] [--work DIR]";
 
 /// Parsed `--flag value` pairs and bare `--switch`es.
 struct Args {
@@ -82,6 +83,7 @@ fn main() -> ExitCode {
         Some("report") => Args::parse(args.get(1..).unwrap_or(&[])).and_then(|a| run_report(&a)),
         Some("pipe-rss") => Args::parse(args.get(1..).unwrap_or(&[])).and_then(|a| pipe_rss(&a)),
         Some("write-image") => Args::parse(args.get(1..).unwrap_or(&[])).and_then(|a| write_image(&a)),
+        Some("webcrypto") => Args::parse(args.get(1..).unwrap_or(&[])).and_then(|a| webcrypto_alone(&a)),
         Some("cpu-sample") => {
             println!("{}", cpu_sample());
             Ok(())
@@ -111,6 +113,20 @@ fn pipe_rss(a: &Args) -> Result<(), String> {
 fn write_image(a: &Args) -> Result<(), String> {
     let n = system::write_image_file(Path::new(a.need("out")?), a.bytes()?)?;
     println!("{n} bytes");
+    Ok(())
+}
+
+/// The WebCrypto figures alone (`migseal-bench webcrypto [--quick] [--root DIR]`): its
+/// section and goal rows on stdout.
+fn webcrypto_alone(a: &Args) -> Result<(), String> {
+    let mode = if a.switches.iter().any(|s| s == "--quick") { Mode::Quick } else { Mode::from_env() };
+    let root = a.path("root").unwrap_or_else(|| PathBuf::from("."));
+    let work = a.path("work").unwrap_or_else(|| exe_dir().join("migseal-bench-work"));
+    std::fs::create_dir_all(&work).map_err(|e| format!("{}: {e}", work.display()))?;
+    let load = machine::load_average();
+    let f = migseal_bench::webcrypto::measure(&root, &work, mode, mode.runs())?;
+    println!("{}\n{}", f.goal_rows(mode).join("\n"), f.section());
+    println!("load average before → after: {load} → {}", machine::load_average());
     Ok(())
 }
 
@@ -167,6 +183,8 @@ fn run_report(a: &Args) -> Result<(), String> {
     let cli_run = cli_run?;
 
     let wasm = wasm_figure(a, &root, &work, mode)?;
+    println!("report: verifyWebCrypto in headless Chromium, {} image", size_label(mode.wasm_bytes()));
+    let webcrypto = migseal_bench::webcrypto::measure(&root, &work, mode, mode.runs())?;
     let sizes = (core::mem::size_of::<Verifier<Dalek>>(), core::mem::size_of::<Sealer<Dalek>>());
     let cpu_before = a.get("cpu-before").unwrap_or("not sampled").to_owned();
     let inputs = Inputs {
@@ -181,6 +199,7 @@ fn run_report(a: &Args) -> Result<(), String> {
         pipe,
         cli: cli_run,
         wasm,
+        webcrypto: Some(webcrypto),
     };
     let text = inputs.render();
     std::fs::write(&out, &text).map_err(|e| format!("{}: {e}", out.display()))?;
