@@ -223,3 +223,18 @@ test('Ed25519 suites: WebCrypto alone accepts what 5.7 refuses, so the byte-leve
   assert.ok(acceptedByRaw.length > 0, 'raw WebCrypto refuses every case 5.7 refuses: the checks are not exercised');
   console.log(`raw WebCrypto Ed25519 accepts, where spec 5.7 refuses: ${acceptedByRaw.join(', ')}`);
 });
+
+test("verifyWebCrypto leaves the caller's bytes as they were (prefixes are written over chunk heads only around digest())", async () => {
+  const many = images.findIndex((v) => v.name === 'mtty-2-six-chunks');
+  assert.ok(many >= 0);
+  const [image, policy, device] = imageCases[many];
+  const same = await page.evaluate(async ({ image, policy, device }) => {
+    const m = await import('/pkg-slim/migseal_wasm.js');
+    await m.default();
+    const bytes = new Uint8Array(image);
+    const before = bytes.slice();
+    const v = await m.verifyWebCrypto(bytes, policy, new Uint8Array(device));
+    return v.verdict === 'verified' && v.chunk_count > 1 && bytes.every((b, i) => b === before[i]);
+  }, { image, policy, device });
+  assert.equal(same, true);
+});
