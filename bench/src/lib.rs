@@ -16,6 +16,7 @@
 // A measurement report computes rates and ratios.
 #![allow(clippy::float_arithmetic)]
 
+pub mod cli_parallel;
 pub mod comparisons;
 pub mod estimates;
 pub mod fixtures;

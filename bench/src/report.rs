@@ -174,6 +174,8 @@ pub struct Inputs {
     pub wasm: WasmFigure,
     /// WebCrypto in Chromium and the packages' sizes (issue #18).
     pub webcrypto: Option<crate::webcrypto::WebCryptoFigure>,
+    /// Parallel hashing in the CLI against the single-stream peers.
+    pub cli_parallel: Option<crate::cli_parallel::ParallelRun>,
 }
 
 fn outcome_cell(o: Outcome) -> String {
@@ -381,6 +383,9 @@ impl Inputs {
         s.push_str(
             &self.webcrypto.as_ref().map(crate::webcrypto::WebCryptoFigure::section).unwrap_or_default(),
         );
+        if let Some(p) = &self.cli_parallel {
+            s.push_str(&p.section());
+        }
         self.render_misses(&mut s);
 
         let _ = writeln!(
@@ -445,6 +450,9 @@ impl Inputs {
         }
         for row in self.webcrypto.iter().flat_map(|w| w.goal_rows(self.mode)) {
             let _ = writeln!(s, "{row}");
+        }
+        if let Some(p) = &self.cli_parallel {
+            s.push_str(&p.goal_rows());
         }
         let _ = writeln!(s);
     }
@@ -758,6 +766,7 @@ mod tests {
             },
             wasm: WasmFigure::Skipped("skipped: wasm package not built (run cargo xtask wasm)".into()),
             webcrypto: None,
+            cli_parallel: None,
         }
     }
 

@@ -505,7 +505,7 @@ _migseal() {
             return 0
             ;;
         migseal__subcmd__seal)
-            opts="-o -h --key --out --force --chunk-size --allow-large-chunks --insecure-key-permissions --header-json --descriptor --vendor --device-api --device-type --state-version --feature --codec --security-version --session --subject --config-kind --config-hex --json --help"
+            opts="-o -h --key --out --force --chunk-size --allow-large-chunks --threads --insecure-key-permissions --header-json --descriptor --vendor --device-api --device-type --state-version --feature --codec --security-version --session --subject --config-kind --config-hex --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -524,6 +524,10 @@ _migseal() {
                     return 0
                     ;;
                 --chunk-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --threads)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -587,7 +591,7 @@ _migseal() {
             return 0
             ;;
         migseal__subcmd__verify)
-            opts="-h --policy --device --payload-out --force --decode --file-sha256 --read-size --json --help"
+            opts="-h --policy --device --payload-out --force --decode --file-sha256 --read-size --threads --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -606,6 +610,10 @@ _migseal() {
                     return 0
                     ;;
                 --read-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --threads)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

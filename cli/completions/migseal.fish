@@ -43,6 +43,7 @@ complete -c migseal -n "__fish_migseal_using_subcommand keygen" -s h -l help -d 
 complete -c migseal -n "__fish_migseal_using_subcommand seal" -l key -d 'Secret key file (from `migseal keygen`)' -r -F
 complete -c migseal -n "__fish_migseal_using_subcommand seal" -s o -l out -d 'Output image file, or - for stdout (the default; refused when it is a terminal). An existing file is refused without --force' -r -F
 complete -c migseal -n "__fish_migseal_using_subcommand seal" -l chunk-size -d 'Bytes per chunk. Above 16 MiB (the default verifier limit) only with --allow-large-chunks' -r
+complete -c migseal -n "__fish_migseal_using_subcommand seal" -l threads -d 'Threads hashing chunks (default: the number of cores); 1 hashes on the reading thread. The image is the same either way' -r
 complete -c migseal -n "__fish_migseal_using_subcommand seal" -l header-json -d 'Header fields as JSON' -r -F
 complete -c migseal -n "__fish_migseal_using_subcommand seal" -l descriptor -d 'A source descriptor (CBOR or JSON) for identity, features, config, codec and (its highest) state version' -r -F
 complete -c migseal -n "__fish_migseal_using_subcommand seal" -l vendor -d 'Vendor' -r
@@ -65,6 +66,7 @@ complete -c migseal -n "__fish_migseal_using_subcommand verify" -l policy -d 'Th
 complete -c migseal -n "__fish_migseal_using_subcommand verify" -l device -d 'The destination device\'s descriptor (canonical CBOR or JSON)' -r -F
 complete -c migseal -n "__fish_migseal_using_subcommand verify" -l payload-out -d 'Write the verified payload here, or to stdout with - (only if it verified; the report then goes to stderr)' -r -F
 complete -c migseal -n "__fish_migseal_using_subcommand verify" -l read-size -d 'Bytes per read' -r
+complete -c migseal -n "__fish_migseal_using_subcommand verify" -l threads -d 'Threads hashing chunks (default: the number of cores). 1 keeps the one-thread streaming path; --decode and --file-sha256 always use it' -r
 complete -c migseal -n "__fish_migseal_using_subcommand verify" -l force -d 'Replace an existing --payload-out file'
 complete -c migseal -n "__fish_migseal_using_subcommand verify" -l decode -d 'After verification, decode the payload with the reference codec its header names (mtty, virtio-dev-parts, vfio-ap-matrix) and show the device state; exit 15 if the codec refuses it. Holds the payload in memory (at most 64 MiB)'
 complete -c migseal -n "__fish_migseal_using_subcommand verify" -l file-sha256 -d 'Also compute the SHA-256 of the image file\'s bytes (what `sha256sum` prints), to compare a copy; the image digest is another value'

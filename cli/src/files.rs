@@ -55,6 +55,9 @@ pub struct Input {
     pub reader: Box<dyn Read>,
     /// The size, when it is a regular file.
     pub len: Option<u64>,
+    /// The file itself, when it is a regular file (for positioned reads;
+    /// the same open file as `reader`).
+    pub file: Option<File>,
 }
 
 /// Opens `path`, or stdin for `-`.
@@ -64,7 +67,12 @@ pub struct Input {
 /// I/O failures (exit 3).
 pub fn open_input(path: &Path) -> Result<Input> {
     if path.as_os_str() == "-" {
-        return Ok(Input { name: "<stdin>".into(), reader: Box::new(io::stdin().lock()), len: None });
+        return Ok(Input {
+            name: "<stdin>".into(),
+            reader: Box::new(io::stdin().lock()),
+            len: None,
+            file: None,
+        });
     }
     let file = File::open(path).map_err(|e| Failure::io(path, "open it", &e))?;
     let meta = file.metadata().map_err(|e| Failure::io(path, "stat it", &e))?;
@@ -72,7 +80,8 @@ pub fn open_input(path: &Path) -> Result<Input> {
         return Err(Failure::new(Exit::Io, format!("{}: is a directory, not an image file", path.display())));
     }
     let len = meta.is_file().then_some(meta.len());
-    Ok(Input { name: path.display().to_string(), reader: Box::new(file), len })
+    let regular = if meta.is_file() { file.try_clone().ok() } else { None };
+    Ok(Input { name: path.display().to_string(), reader: Box::new(file), len, file: regular })
 }
 
 /// Reads into `buf` until it is full or the input ends; returns the
@@ -204,7 +213,9 @@ impl Staged {
         &self.target
     }
 
-    fn as_file(&self) -> &File {
+    /// The file being written (for positioned writes).
+    #[must_use]
+    pub fn as_file(&self) -> &File {
         match &self.file {
             StagedFile::Unnamed(f) => f,
             StagedFile::Named(n) => n.as_file(),

@@ -16,9 +16,11 @@ pub mod keys;
 pub mod libvirt;
 pub mod report;
 pub mod seal;
+mod seal_parallel;
 pub mod sniff;
 pub mod sysfs;
 pub mod verify;
+pub mod verify_parallel;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -116,6 +118,10 @@ version, codec.\n\nExample:\n  migseal seal state.bin --key k --vendor linux --d
         /// destinations whose policy raises `limits.max_chunk_len` accept them.
         #[arg(long)]
         allow_large_chunks: bool,
+        /// Threads hashing chunks (default: the number of cores); 1 hashes on
+        /// the reading thread. The image is the same either way.
+        #[arg(long, value_name = "N")]
+        threads: Option<std::num::NonZeroUsize>,
         /// Use a secret key file that other users can read. Unsafe: anyone
         /// who can read it can seal images your destinations trust.
         #[arg(long)]
@@ -200,6 +206,10 @@ verdict, and the report goes to stderr.")]
         /// Bytes per read.
         #[arg(long, default_value_t = verify::DEFAULT_READ_SIZE, hide = true)]
         read_size: usize,
+        /// Threads hashing chunks (default: the number of cores). 1 keeps the
+        /// one-thread streaming path; --decode and --file-sha256 always use it.
+        #[arg(long, value_name = "N")]
+        threads: Option<std::num::NonZeroUsize>,
     },
     /// Show what an image says about itself, UNVERIFIED.
     #[command(after_long_help = "Walks the structure (header, chunks, seal) without any trust: \
@@ -341,6 +351,7 @@ fn dispatch(command: Command, sink: report::Sink) -> Result<Exit> {
             force,
             chunk_size,
             allow_large_chunks,
+            threads,
             insecure_key_permissions,
             header_json,
             descriptor,
@@ -381,12 +392,33 @@ fn dispatch(command: Command, sink: report::Sink) -> Result<Exit> {
                 header_json,
                 descriptor,
                 fields,
+                threads: threads.unwrap_or_else(verify_parallel::default_threads),
             };
             seal::run(&args, sink)
         }
-        Command::Verify { image, policy, device, payload_out, force, decode, file_sha256, read_size } => {
-            let args =
-                verify::Args { image, policy, device, payload_out, force, decode, file_sha256, read_size };
+        Command::Verify {
+            image,
+            policy,
+            device,
+            payload_out,
+            force,
+            decode,
+            file_sha256,
+            read_size,
+            threads,
+        } => {
+            let threads = threads.unwrap_or_else(verify_parallel::default_threads);
+            let args = verify::Args {
+                image,
+                policy,
+                device,
+                payload_out,
+                force,
+                decode,
+                file_sha256,
+                read_size,
+                threads,
+            };
             verify::run(&args, sink)
         }
         Command::Inspect { image } => inspect::run(&image, sink),

@@ -43,6 +43,8 @@ pub struct Args {
     pub descriptor: Option<PathBuf>,
     /// Fields given as flags.
     pub fields: HeaderJson,
+    /// Hashing threads; 1 is the one-thread path.
+    pub threads: std::num::NonZeroUsize,
 }
 
 enum Output {
@@ -151,6 +153,21 @@ pub fn run(args: &Args, sink: report::Sink) -> Result<Exit> {
                 .map_err(|e| Failure::verifier(&e, Some("the header")))?;
             out.write_all(head.get(..n).unwrap_or(&[]))?;
             let mut image_len = len_u64(n);
+            if args.threads.get() > 1 {
+                let sealed = crate::seal_parallel::seal_chunks(
+                    &mut sealer,
+                    &mut input.reader,
+                    &input.name,
+                    chunk_size,
+                    args.threads,
+                    &mut |bytes| out.write_all(bytes),
+                    bar.as_ref(),
+                )?;
+                let seal = sealer.finish().map_err(|e| Failure::verifier(&e, Some("seal")))?;
+                out.write_all(&seal)?;
+                image_len = image_len.saturating_add(sealed.written).saturating_add(len_u64(seal.len()));
+                return Ok((report::header_json(header), sealed.chunks, sealed.payload, image_len));
+            }
             let mut buf = vec![0u8; chunk_size];
             let (mut chunks, mut total) = (0u64, 0u64);
             loop {

@@ -47,6 +47,8 @@ pub struct Args {
     pub file_sha256: bool,
     /// Bytes per read.
     pub read_size: usize,
+    /// Hashing threads; 1 is the one-thread streaming path.
+    pub threads: std::num::NonZeroUsize,
 }
 
 /// Loads a policy file, naming the file and line on failure.
@@ -75,21 +77,21 @@ pub fn policy_failure(path: &Path, e: &PolicyFileError) -> Failure {
 }
 
 /// The verdict, owned.
-struct Verified {
-    header: Value,
-    header_lines: Vec<(String, String)>,
-    chunk_count: u64,
-    payload_len: u64,
-    image_digest: [u8; 32],
-    stream_len: u64,
+pub(crate) struct Verified {
+    pub(crate) header: Value,
+    pub(crate) header_lines: Vec<(String, String)>,
+    pub(crate) chunk_count: u64,
+    pub(crate) payload_len: u64,
+    pub(crate) image_digest: [u8; 32],
+    pub(crate) stream_len: u64,
     /// `--file-sha256`: the SHA-256 of the bytes read.
-    file_sha256: Option<[u8; 32]>,
+    pub(crate) file_sha256: Option<[u8; 32]>,
     /// `--decode`: the decoded state as JSON, or the codec's refusal.
-    decoded: Option<Decoded>,
+    pub(crate) decoded: Option<Decoded>,
 }
 
 /// What `--decode` found.
-enum Decoded {
+pub(crate) enum Decoded {
     /// The state, every invariant of its codec checked.
     State(Value),
     /// migseal has no reference decoder for this codec: not a refusal.
@@ -108,6 +110,14 @@ enum PayloadOut {
 }
 
 impl PayloadOut {
+    /// The staging file, for positioned writes.
+    fn file(&self) -> &File {
+        match self {
+            Self::File(s) => s.as_file(),
+            Self::Stream(f, _) => f,
+        }
+    }
+
     fn write_all(&mut self, bytes: &[u8]) -> Result<()> {
         match self {
             Self::File(s) => s.write_all(bytes),
@@ -212,7 +222,7 @@ pub fn run(args: &Args, sink: Sink) -> Result<Exit> {
     }
 }
 
-enum Refusal {
+pub(crate) enum Refusal {
     Io(Failure),
     /// The verifier's refusal, and the input's first bytes (to say what
     /// a file that is not an image looks like).
@@ -245,6 +255,17 @@ fn stream(
     mut staged: Option<&mut PayloadOut>,
     args: &Args,
 ) -> std::result::Result<Verified, Refusal> {
+    // --decode holds the payload and --file-sha256 hashes every byte in
+    // order, both on this thread: they keep the one-thread path.
+    if args.threads.get() > 1 && !args.decode && !args.file_sha256 {
+        let bar = progress(input.len);
+        let out = staged.as_deref().map(PayloadOut::file);
+        let verified = crate::verify_parallel::verify(policy, device, input, out, args.threads, bar.as_ref());
+        if let Some(b) = bar {
+            b.finish_and_clear();
+        }
+        return verified;
+    }
     let (read_size, decode) = (args.read_size, args.decode);
     let mut file_hasher = args.file_sha256.then(|| Dalek.sha256());
     let mut v = Verifier::default();

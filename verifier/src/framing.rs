@@ -437,6 +437,39 @@ impl Walker {
         self.phase = Phase::Sealed;
         Ok((take, Some(Stop::Seal(seal))))
     }
+
+    /// Payload bytes of the current chunk still to come (0 outside a
+    /// chunk).
+    #[must_use]
+    pub const fn payload_remaining(&self) -> u64 {
+        match self.phase {
+            Phase::Chunk { remaining, .. } => remaining,
+            _ => 0,
+        }
+    }
+
+    /// Passes over up to `n` payload bytes of the current chunk without
+    /// seeing them, for a caller that reads and hashes them elsewhere
+    /// (positioned reads, worker threads). Offsets, payload total and
+    /// chunk count move exactly as if the bytes had gone through
+    /// [`Walker::advance`]; after a chunk's last byte the next record is
+    /// due. Returns the bytes passed over: `min(n, remaining)`, 0 outside
+    /// a chunk (and after a failure).
+    pub fn skip_payload(&mut self, n: u64) -> u64 {
+        let Phase::Chunk { seq, remaining } = self.phase else { return 0 };
+        let k = n.min(remaining);
+        let remaining = remaining.saturating_sub(k);
+        self.offset = self.offset.saturating_add(k);
+        self.total = self.total.saturating_add(k);
+        if remaining == 0 {
+            self.next_seq = self.next_seq.saturating_add(1);
+            self.record_start = self.offset;
+            self.phase = Phase::RecordStart;
+        } else {
+            self.phase = Phase::Chunk { seq, remaining };
+        }
+        k
+    }
 }
 
 /// Where a walk stopped, before the event is re-borrowed from the walker.

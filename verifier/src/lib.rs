@@ -17,6 +17,8 @@
 //!   payload positions out, [`Verifier::finish`] the only success. It
 //!   borrows the policy and device per call, never for its life.
 //! - [`verify_image`] — the same for an image in memory.
+//! - [`DeferredVerifier`] — the same with chunk digests computed elsewhere
+//!   (worker threads, WebCrypto), pushed back in order.
 //! - [`Inspector`] — the framing walk and digests without trust, for tools.
 //! - [`Sealer`] with [`SealingKey`] — the source side.
 //! - [`Crypto`] — the seam for the host's SHA-256 and Ed25519.
@@ -32,6 +34,7 @@ pub mod chain;
 pub mod compat;
 mod crypto;
 mod dalek;
+mod deferred;
 mod error;
 pub mod framing;
 mod gate;
@@ -53,6 +56,7 @@ pub use crypto::{
     verify_with_public_key,
 };
 pub use dalek::{Dalek, DalekKey, DalekSha256};
+pub use deferred::{DeferredEvent, DeferredStep, DeferredVerifier};
 pub use error::{CodeInfo, Error, ErrorKind, Result};
 pub use framing::PayloadPiece;
 pub use image::{Chunks, VerifiedImage, verify_image, verify_image_with};

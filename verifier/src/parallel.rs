@@ -3,25 +3,23 @@
 //! the expensive part — SHA-256 over the payload — splits across threads
 //! without any change to the bytes.
 //!
-//! The structure and the gate are the streaming verifier's own (the same
-//! framing walk, the same header and seal checks, in the same order), so
-//! the parallel path refuses exactly what the streaming path refuses, at
-//! the same offsets; only the chunk digests are computed elsewhere.
+//! The structure and the gate are the [`DeferredVerifier`]'s, which is the
+//! streaming verifier's own walk and checks in the same order, so the
+//! parallel path refuses exactly what the streaming path refuses, at the
+//! same offsets; only the chunk digests are computed elsewhere.
 
 use std::num::NonZeroUsize;
 use std::vec::Vec;
 
-use migseal_format::envelope::{DIGEST_LEN, Descriptor, Digest, Seal};
+use migseal_format::envelope::{DIGEST_LEN, Descriptor, Digest};
 
-use crate::chain::{DigestChain, chunk_digest};
+use crate::chain::chunk_digest;
 use crate::crypto::Crypto;
 use crate::dalek::Dalek;
-use crate::error::{Error, ErrorKind, Result};
-use crate::framing::{Event, Walker};
-use crate::gate;
+use crate::deferred::{DeferredEvent, DeferredVerifier};
+use crate::error::Result;
 use crate::image::VerifiedImage;
 use crate::policy::Policy;
-use crate::trust::TrustedKey;
 
 /// Verifies an in-memory image with up to `threads` threads hashing chunks
 /// concurrently (one thread hashes on the caller's). Gives the same
@@ -44,82 +42,45 @@ pub fn verify_image_parallel<'i>(
 /// # Errors
 ///
 /// As [`verify_image_parallel`].
-pub fn verify_image_parallel_with<'i, C: Crypto + Sync>(
+pub fn verify_image_parallel_with<'i, C: Crypto + Sync + Clone>(
     image: &'i [u8],
     policy: &Policy<C>,
     device: &Descriptor<'_>,
     threads: NonZeroUsize,
     crypto: &C,
 ) -> Result<VerifiedImage<'i>> {
-    let walked = walk(image, policy, device)?;
-    let digests = chunk_digests(crypto, &walked.chunks, threads);
-    let mut chain = DigestChain::start(crypto, walked.header_record);
-    for d in &digests {
-        chain.push(crypto, d);
+    let mut v = DeferredVerifier::new(crypto.clone());
+    let chunks = walk(&mut v, image, policy, device)?;
+    let digests = chunk_digests(crypto, &chunks, threads);
+    for (seq, d) in (0u64..).zip(&digests) {
+        v.push_chunk_digest(seq, d)?;
     }
-    let (count, total) = (walked.chunk_count, walked.payload_len);
-    let image_digest = chain.image_digest(crypto, count, total);
-    gate::check_seal(crypto, walked.key.prepared(), &walked.seal, &image_digest, walked.seal_offset)?;
-    VerifiedImage::assemble(image, walked.header_record.len(), image_digest, count, total)
+    let verdict = v.finish()?;
+    let (header_len, image_digest) = (verdict.header_bytes().len(), *verdict.image_digest());
+    let (count, total) = (verdict.chunk_count(), verdict.payload_len());
+    VerifiedImage::assemble(image, header_len, image_digest, count, total)
 }
 
-/// What the structural pass leaves for hashing and the seal check.
-struct Walked<'i, 'p, C: Crypto> {
-    header_record: &'i [u8],
-    key: &'p TrustedKey<C>,
-    chunks: Vec<&'i [u8]>,
-    seal: Seal,
-    seal_offset: u64,
-    chunk_count: u64,
-    payload_len: u64,
-}
-
-/// The framing walk over the whole image, with the gate at the header.
-fn walk<'i, 'p, C: Crypto>(
+/// The deferred verifier's walk over the whole image (structure, limits,
+/// the gate at the header, the seal record); returns each chunk's payload.
+fn walk<'i, C: Crypto>(
+    v: &mut DeferredVerifier<C>,
     image: &'i [u8],
-    policy: &'p Policy<C>,
+    policy: &Policy<C>,
     device: &Descriptor<'_>,
-) -> Result<Walked<'i, 'p, C>> {
-    let limits = policy.limits();
-    let mut walker = Walker::new();
-    let mut key = None;
-    let mut header_len = 0usize;
+) -> Result<Vec<&'i [u8]>> {
     let mut chunks = Vec::new();
-    let mut used = 0usize;
-    while let Some(rest) = image.get(used..).filter(|r| !r.is_empty()) {
-        let step = walker.advance(&limits, rest)?;
-        used = used.saturating_add(step.consumed);
-        match step.event {
-            Some(Event::Header { header, record }) => {
-                key = Some(gate::accept_header(policy, device, &header)?);
-                header_len = record.len();
-            }
-            // The whole image is in one slice, so each chunk's payload is
-            // one piece.
-            Some(Event::Payload { piece, .. }) => chunks.push(piece.bytes),
-            Some(Event::Seal { seal, offset, chunk_count, payload_len }) => {
-                let key = key.ok_or(Error::new(ErrorKind::Incomplete { state: "before its header" }, 0))?;
-                // Nothing may follow the seal: the walker refuses it.
-                if let Some(rest) = image.get(used..).filter(|r| !r.is_empty()) {
-                    walker.advance(&limits, rest)?;
-                }
-                let header_record = image.get(..header_len).unwrap_or(&[]);
-                return Ok(Walked {
-                    header_record,
-                    key,
-                    chunks,
-                    seal,
-                    seal_offset: offset,
-                    chunk_count,
-                    payload_len,
-                });
-            }
-            Some(Event::ChunkStart { .. }) | None => {}
+    let mut rest = image;
+    while !rest.is_empty() {
+        let step = v.advance(policy, device, rest)?;
+        // The whole image is in one slice, so each chunk's payload is one
+        // piece.
+        if let Some(DeferredEvent::Payload { piece, .. }) = step.event {
+            chunks.push(piece.bytes);
         }
+        rest = rest.get(step.consumed..).unwrap_or(&[]);
     }
-    // The image ended before its seal: the walker says where.
-    walker.end_of_stream()?;
-    Err(Error::new(ErrorKind::Incomplete { state: "before its seal record" }, walker.offset()))
+    Ok(chunks)
 }
 
 /// Chunk digests in order, computed by up to `threads` scoped threads over

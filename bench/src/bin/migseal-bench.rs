@@ -7,6 +7,7 @@
 //! migseal-bench cpu-sample
 //! migseal-bench pipe-rss --cli PATH --root DIR --bytes N
 //! migseal-bench write-image --out FILE --bytes N
+//! migseal-bench cli-parallel --cli PATH --root DIR --work DIR --bytes N [--runs N]
 //! ```
 //!
 //! `cargo xtask bench` builds everything, runs the criterion benchmarks,
@@ -34,7 +35,8 @@ const USAGE: &str = "usage:
   migseal-bench cpu-sample
   migseal-bench pipe-rss --cli PATH --root DIR --bytes N
   migseal-bench write-image --out FILE --bytes N
-  migseal-bench webcrypto [--quick] [--root DIR] [--work DIR]";
+  migseal-bench webcrypto [--quick] [--root DIR] [--work DIR]
+  migseal-bench cli-parallel --cli PATH --root DIR --work DIR --bytes N [--runs N]";
 
 /// Parsed `--flag value` pairs and bare `--switch`es.
 struct Args {
@@ -84,6 +86,7 @@ fn main() -> ExitCode {
         Some("pipe-rss") => Args::parse(args.get(1..).unwrap_or(&[])).and_then(|a| pipe_rss(&a)),
         Some("write-image") => Args::parse(args.get(1..).unwrap_or(&[])).and_then(|a| write_image(&a)),
         Some("webcrypto") => Args::parse(args.get(1..).unwrap_or(&[])).and_then(|a| webcrypto_alone(&a)),
+        Some("cli-parallel") => Args::parse(args.get(1..).unwrap_or(&[])).and_then(|a| cli_parallel(&a)),
         Some("cpu-sample") => {
             println!("{}", cpu_sample());
             Ok(())
@@ -127,6 +130,23 @@ fn webcrypto_alone(a: &Args) -> Result<(), String> {
     let f = migseal_bench::webcrypto::measure(&root, &work, mode, mode.runs())?;
     println!("{}\n{}", f.goal_rows(mode).join("\n"), f.section());
     println!("load average before → after: {load} → {}", machine::load_average());
+    Ok(())
+}
+
+/// The parallel CLI comparisons alone, printed as the report's rows and
+/// section.
+fn cli_parallel(a: &Args) -> Result<(), String> {
+    let runs = a.get("runs").map_or(Ok(1), str::parse).map_err(|e| format!("--runs: {e}"))?;
+    let work = PathBuf::from(a.need("work")?);
+    std::fs::create_dir_all(&work).map_err(|e| format!("{}: {e}", work.display()))?;
+    let run = migseal_bench::cli_parallel::measure_size(
+        Path::new(a.need("cli")?),
+        Path::new(a.need("root")?),
+        &work,
+        a.bytes()?,
+        runs,
+    )?;
+    print!("{}\n{}", run.goal_rows(), run.section());
     Ok(())
 }
 
@@ -182,6 +202,12 @@ fn run_report(a: &Args) -> Result<(), String> {
     let _ = std::fs::remove_file(&image);
     let cli_run = cli_run?;
 
+    println!(
+        "report: parallel verify and seal against openssl and sha256sum, {}",
+        size_label(mode.cli_bytes())
+    );
+    let cli_parallel = Some(migseal_bench::cli_parallel::measure(&cli, &root, &work, mode)?);
+
     let wasm = wasm_figure(a, &root, &work, mode)?;
     println!("report: verifyWebCrypto in headless Chromium, {} image", size_label(mode.wasm_bytes()));
     let webcrypto = migseal_bench::webcrypto::measure(&root, &work, mode, mode.runs())?;
@@ -200,6 +226,7 @@ fn run_report(a: &Args) -> Result<(), String> {
         cli: cli_run,
         wasm,
         webcrypto: Some(webcrypto),
+        cli_parallel,
     };
     let text = inputs.render();
     std::fs::write(&out, &text).map_err(|e| format!("{}: {e}", out.display()))?;
