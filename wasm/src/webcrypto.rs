@@ -1,11 +1,14 @@
 //! Verification with the host's crypto (WebCrypto), which is one-shot and
-//! asynchronous, driven by the verifier's own checks in three synchronous
-//! passes over the image in memory:
+//! asynchronous, driven by the verifier's [`DeferredVerifier`] (chunk
+//! digests pushed by the caller) in three synchronous walks over the
+//! image's record heads. The walks read the image through a [`Source`] and
+//! skip every chunk's payload, so the payload never has to be copied into
+//! WebAssembly memory: only the host hashes it, where it lies.
 //!
 //! 1. **plan**: the whole structure, the trust gate and the seal's own
 //!    checks (every refusal that does not depend on a digest), recording
 //!    each chunk's digest input (its 33-byte prefix and where its data
-//!    lies) instead of hashing it;
+//!    lies);
 //! 2. **seal request**: the host has hashed the chunks (all at once, in
 //!    parallel); the chain and the image digest follow from them, and the
 //!    signed message, key and signature are recorded for the host's
@@ -15,22 +18,22 @@
 //!    is replayed into the verifier, which gives the final verdict or
 //!    error, exactly as it gives it with [`migseal_verifier::Dalek`].
 //!
-//! Each pass is the verifier's `verify_image_parallel_with` on one thread
-//! with the [`Replay`] provider below: the structure and the order of the
-//! checks are the verifier's, not re-implemented here. The small hashes
+//! Each pass is a [`DeferredVerifier`] with the [`Replay`] provider below:
+//! the structure and the order of the checks are the verifier's (the same
+//! verdicts as streaming, by its own tests), not re-implemented here. The small hashes
 //! (header, chain steps, key ids, image digest: 81 bytes per chunk) stay
 //! in WebAssembly: the verifier asks for them synchronously.
 
-use std::num::NonZeroUsize;
 use std::sync::{Mutex, PoisonError};
 
 use migseal::policy_file::PolicyFile;
-use migseal_format::cbor::len_u64;
-use migseal_format::envelope::{CHUNK_PREFIX_LEN, DIGEST_LEN, Descriptor, Digest, SIGNATURE_LEN};
+use migseal_format::envelope::{
+    CHUNK_PREFIX_LEN, DIGEST_LEN, Descriptor, Digest, SIGNATURE_LEN, chunk_prefix,
+};
 use migseal_verifier::webcrypto_checks::is_small_order_encoding;
 use migseal_verifier::{
-    Crypto, CryptoFailure, Dalek, DalekSha256, Policy, PublicKey, signature_s_is_canonical,
-    verify_image_parallel_with,
+    Crypto, CryptoFailure, Dalek, DalekSha256, DeferredEvent, DeferredVerifier, Policy, PublicKey,
+    signature_s_is_canonical,
 };
 use serde_json::Value;
 
@@ -70,33 +73,17 @@ enum Signature {
 }
 
 /// The provider the passes run with. Its hashing is [`Dalek`]'s SHA-256
-/// (small inputs only); its chunk digests are the host's, or placeholders
-/// in the plan pass; its signature check is the host's answer.
+/// (small inputs only: the [`DeferredVerifier`] never hashes a payload);
+/// its signature check is the host's answer.
 #[derive(Debug)]
 pub struct Replay {
-    /// Where the image starts, to locate each chunk's data.
-    base: usize,
-    /// The host's chunk digests, by sequence number (empty while planning).
-    digests: Vec<Digest>,
     signature: Signature,
-    chunks: Mutex<Vec<ChunkInput>>,
     seal: Mutex<Option<SealRequest>>,
 }
 
 impl Replay {
-    fn new(image: &[u8], digests: Vec<Digest>, signature: Signature) -> Self {
-        Self {
-            base: image.as_ptr().addr(),
-            digests,
-            signature,
-            chunks: Mutex::new(Vec::new()),
-            seal: Mutex::new(None),
-        }
-    }
-
-    /// A provider for preparing a policy's keys (never hashes a chunk).
-    fn for_keys() -> Self {
-        Self::new(&[], Vec::new(), Signature::Ask)
+    const fn new(signature: Signature) -> Self {
+        Self { signature, seal: Mutex::new(None) }
     }
 }
 
@@ -131,61 +118,98 @@ impl Crypto for Replay {
             Signature::Known(false) => Err(CryptoFailure::BadSignature),
         }
     }
+}
 
-    fn chunk_digest(&self, prefix: &[u8; CHUNK_PREFIX_LEN], data: &[u8]) -> Digest {
-        if self.digests.is_empty() {
-            let offset = data.as_ptr().addr().saturating_sub(self.base);
-            let input = ChunkInput { prefix: *prefix, offset, len: data.len() };
-            self.chunks.lock().unwrap_or_else(PoisonError::into_inner).push(input);
-            return [0; DIGEST_LEN];
-        }
-        // The prefix carries the sequence number (after the 17-byte domain).
-        let seq = prefix.get(17..25).and_then(|b| <[u8; 8]>::try_from(b).ok()).map(u64::from_be_bytes);
-        let digest = seq.and_then(|s| usize::try_from(s).ok()).and_then(|i| self.digests.get(i));
-        digest.copied().unwrap_or([0; DIGEST_LEN])
+/// Where the walks read an image: only record heads, a window at a time.
+pub trait Source {
+    /// The image's length in bytes.
+    fn size(&self) -> u64;
+    /// Up to `max` bytes from `at` (fewer at the end).
+    fn read(&self, at: u64, max: usize) -> Vec<u8>;
+}
+
+impl Source for [u8] {
+    fn size(&self) -> u64 {
+        u64::try_from(self.len()).unwrap_or(u64::MAX)
+    }
+
+    fn read(&self, at: u64, max: usize) -> Vec<u8> {
+        let from = usize::try_from(at).unwrap_or(usize::MAX);
+        self.get(from..).map(|rest| rest.get(..max).unwrap_or(rest).to_vec()).unwrap_or_default()
     }
 }
+
+/// Bytes read per walk step: a chunk's head is at most 20 bytes and the
+/// walker keeps what it needs of a header across steps.
+const WINDOW: usize = 4096;
 
 /// One image being verified with the host's crypto: the passes above.
 #[derive(Debug)]
 pub struct Job {
-    image: Vec<u8>,
     policy: Policy<Replay>,
     device: Vec<u8>,
 }
 
 impl Job {
-    /// Takes the image, the policy file and the destination descriptor
-    /// (canonical CBOR).
+    /// Takes the policy file and the destination descriptor (canonical CBOR).
     ///
     /// # Errors
     ///
     /// The policy's refusal (an invalid entry, a key that is not a point
     /// or has small order: 409), or the device's (a descriptor that does
     /// not decode).
-    pub fn new(image: Vec<u8>, policy: &PolicyFile, device: Vec<u8>) -> Result<Self, Failure> {
+    pub fn new(policy: &PolicyFile, device: Vec<u8>) -> Result<Self, Failure> {
         Descriptor::decode(&device).map_err(|e| Failure::format(Input::Device, &e))?;
-        let policy = policy.to_policy_with(&Replay::for_keys()).map_err(|e| Failure::policy(&e))?;
-        Ok(Self { image, policy, device })
+        let policy = policy.to_policy_with(&Replay::new(Signature::Ask)).map_err(|e| Failure::policy(&e))?;
+        Ok(Self { policy, device })
     }
 
-    /// The image's length.
-    #[must_use]
-    pub fn image_len(&self) -> usize {
-        self.image.len()
-    }
-
-    fn run(&self, crypto: &Replay) -> Result<Value, Failure> {
+    /// One walk: the heads through `v`, payloads skipped; returns the chunk
+    /// inputs. The digests (placeholders while planning) are then pushed
+    /// in order and the seal checked.
+    fn run<S: Source + ?Sized>(
+        &self,
+        image: &S,
+        crypto: &Replay,
+        digests: Option<&[Digest]>,
+    ) -> Result<(Value, Vec<ChunkInput>), Failure> {
+        let fail = |e: migseal_verifier::Error| Failure::verifier(Input::Image, &e, None);
         let device = Descriptor::decode(&self.device).map_err(|e| Failure::format(Input::Device, &e))?;
-        let v = verify_image_parallel_with(&self.image, &self.policy, &device, NonZeroUsize::MIN, crypto)
-            .map_err(|e| Failure::verifier(Input::Image, &e, None))?;
-        Ok(verdict_json(
-            v.header(),
-            v.chunk_count(),
-            v.payload_len(),
-            len_u64(self.image.len()),
-            v.image_digest(),
-        ))
+        let mut v = DeferredVerifier::new(Replay::new(crypto.signature));
+        let (total, mut at, mut chunks) = (image.size(), 0u64, Vec::new());
+        while at < total {
+            let window = image.read(at, WINDOW);
+            let step = v.advance(&self.policy, &device, &window).map_err(fail)?;
+            at = at.saturating_add(u64::try_from(step.consumed).unwrap_or(u64::MAX));
+            if let Some(DeferredEvent::ChunkStart { seq, len, stream_offset, .. }) = step.event {
+                let offset = usize::try_from(stream_offset).unwrap_or(usize::MAX);
+                let len_usize = usize::try_from(len).unwrap_or(usize::MAX);
+                chunks.push(ChunkInput { prefix: chunk_prefix(seq, len), offset, len: len_usize });
+                // Only what is there: a cut-off image ends where it ends.
+                let skipped = v.skip_payload(len.min(total.saturating_sub(at))).map_err(fail)?;
+                at = at.saturating_add(skipped);
+            }
+            if step.consumed == 0 && step.event.is_none() {
+                break; // cannot happen: a step consumes or stops at an event
+            }
+        }
+        for seq in 0..v.chunks_walked() {
+            let index = usize::try_from(seq).unwrap_or(usize::MAX);
+            let digest = digests.and_then(|d| d.get(index)).copied().unwrap_or([0; DIGEST_LEN]);
+            v.push_chunk_digest(seq, &digest).map_err(fail)?;
+        }
+        let verdict = v.finish().map_err(fail)?;
+        let json = verdict_json(
+            verdict.header(),
+            verdict.chunk_count(),
+            verdict.payload_len(),
+            total,
+            verdict.image_digest(),
+        );
+        if let Some(request) = v.crypto().seal.lock().unwrap_or_else(PoisonError::into_inner).take() {
+            *crypto.seal.lock().unwrap_or_else(PoisonError::into_inner) = Some(request);
+        }
+        Ok((json, chunks))
     }
 
     /// Pass 1: every chunk's digest input, in order.
@@ -195,19 +219,17 @@ impl Job {
     /// The image's refusal when it does not depend on a digest or the
     /// signature (structure, limits, header, trust, policy, S ≥ L): the
     /// final verdict.
-    pub fn plan(&self) -> Result<Vec<ChunkInput>, Failure> {
-        let crypto = Replay::new(&self.image, Vec::new(), Signature::Ask);
-        self.run(&crypto)?;
-        Ok(core::mem::take(&mut *crypto.chunks.lock().unwrap_or_else(PoisonError::into_inner)))
+    pub fn plan<S: Source + ?Sized>(&self, image: &S) -> Result<Vec<ChunkInput>, Failure> {
+        self.run(image, &Replay::new(Signature::Ask), None).map(|(_, chunks)| chunks)
     }
 
     /// The chunk digests of `plan` computed here, with [`Dalek`]'s SHA-256:
     /// the fallback where the host has no `crypto.subtle`.
     #[cfg(feature = "wasm-crypto")]
     #[must_use]
-    pub fn digests_in_wasm(&self, plan: &[ChunkInput]) -> Vec<Digest> {
-        let data = |c: &ChunkInput| self.image.get(c.offset..c.offset.saturating_add(c.len)).unwrap_or(&[]);
-        plan.iter().map(|c| Dalek.chunk_digest(&c.prefix, data(c))).collect()
+    pub fn digests_in_wasm<S: Source + ?Sized>(image: &S, plan: &[ChunkInput]) -> Vec<Digest> {
+        let at = |c: &ChunkInput| u64::try_from(c.offset).unwrap_or(u64::MAX);
+        plan.iter().map(|c| Dalek.chunk_digest(&c.prefix, &image.read(at(c), c.len))).collect()
     }
 
     /// Pass 2: with the chunk digests the host computed for [`Job::plan`]'s
@@ -216,9 +238,13 @@ impl Job {
     /// # Errors
     ///
     /// As [`Job::plan`] (the same refusal: it does not depend on digests).
-    pub fn seal_request(&self, digests: Vec<Digest>) -> Result<SealRequest, Failure> {
-        let crypto = Replay::new(&self.image, digests, Signature::Ask);
-        self.run(&crypto)?;
+    pub fn seal_request<S: Source + ?Sized>(
+        &self,
+        image: &S,
+        digests: &[Digest],
+    ) -> Result<SealRequest, Failure> {
+        let crypto = Replay::new(Signature::Ask);
+        self.run(image, &crypto, Some(digests))?;
         let request = crypto.seal.lock().unwrap_or_else(PoisonError::into_inner).take();
         request.ok_or_else(|| {
             Failure::invalid(Input::Image, "internal: the verifier asked for no signature check")
@@ -233,14 +259,15 @@ impl Job {
     ///
     /// The verifier's refusal of the image, as [`migseal_verifier::verify_image`]
     /// gives it.
-    pub fn finish(
+    pub fn finish<S: Source + ?Sized>(
         &self,
-        digests: Vec<Digest>,
+        image: &S,
+        digests: &[Digest],
         request: &SealRequest,
         host_accepts: bool,
     ) -> Result<Value, Failure> {
         let accepted = host_accepts && strict_checks_pass(&request.public_key, &request.signature);
-        self.run(&Replay::new(&self.image, digests, Signature::Known(accepted)))
+        self.run(image, &Replay::new(Signature::Known(accepted)), Some(digests)).map(|(v, _)| v)
     }
 }
 
@@ -265,7 +292,7 @@ pub fn suite_verdict(
     if !signature_s_is_canonical(signature) {
         return 601;
     }
-    match Replay::for_keys().prepare_public_key(public_key) {
+    match Replay::new(Signature::Ask).prepare_public_key(public_key) {
         Err(CryptoFailure::InvalidPublicKey) => 602,
         Err(_) => 409,
         Ok(_) if !strict_checks_pass(public_key, signature) => 600,

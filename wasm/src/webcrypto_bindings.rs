@@ -11,7 +11,23 @@ use wasm_bindgen_futures::JsFuture;
 use crate::error::{Failure, Input};
 use crate::from_js::policy_arg;
 use crate::to_js::{thrown, to_js};
-use crate::webcrypto::{ChunkInput, Job, SealRequest, suite_verdict};
+use crate::webcrypto::{ChunkInput, Job, SealRequest, Source, suite_verdict};
+
+/// The caller's bytes, read where they are: the walks copy record heads
+/// into WebAssembly a window at a time, never a payload.
+struct JsBytes(Uint8Array);
+
+impl Source for JsBytes {
+    fn size(&self) -> u64 {
+        u64::from(self.0.length())
+    }
+
+    fn read(&self, at: u64, max: usize) -> Vec<u8> {
+        let from = u32::try_from(at).unwrap_or(u32::MAX).min(self.0.length());
+        let to = from.saturating_add(u32::try_from(max).unwrap_or(u32::MAX)).min(self.0.length());
+        self.0.subarray(from, to).to_vec()
+    }
+}
 
 #[wasm_bindgen(module = "/src/host_crypto.js")]
 extern "C" {
@@ -36,27 +52,27 @@ fn failed(what: &str, e: &JsValue) -> JsValue {
 
 /// The host's digests for `plan`, or the in-WASM ones without WebCrypto
 /// (full build).
-async fn digests(image: &Uint8Array, job: &Job, plan: &[ChunkInput]) -> Result<Vec<Digest>, JsValue> {
+async fn digests(image: &JsBytes, plan: &[ChunkInput]) -> Result<Vec<Digest>, JsValue> {
     let offsets: Vec<f64> = plan.iter().map(|c| number(c.offset)).collect();
     let lens: Vec<f64> = plan.iter().map(|c| number(c.len)).collect();
     let prefixes: Vec<u8> = plan.iter().flat_map(|c| c.prefix).collect();
-    let answer = JsFuture::from(digest_chunks(image, &offsets, &lens, &prefixes))
+    let answer = JsFuture::from(digest_chunks(&image.0, &offsets, &lens, &prefixes))
         .await
         .map_err(|e| failed("crypto.subtle.digest failed", &e))?;
     if answer.is_null() {
-        return fallback_digests(job, plan);
+        return fallback_digests(image, plan);
     }
     let bytes = Uint8Array::new(&answer).to_vec();
     Ok(bytes.chunks_exact(DIGEST_LEN).filter_map(|d| Digest::try_from(d).ok()).collect())
 }
 
 #[cfg(feature = "wasm-crypto")]
-fn fallback_digests(job: &Job, plan: &[ChunkInput]) -> Result<Vec<Digest>, JsValue> {
-    Ok(job.digests_in_wasm(plan))
+fn fallback_digests(image: &JsBytes, plan: &[ChunkInput]) -> Result<Vec<Digest>, JsValue> {
+    Ok(Job::digests_in_wasm(image, plan))
 }
 
 #[cfg(not(feature = "wasm-crypto"))]
-fn fallback_digests(_: &Job, _: &[ChunkInput]) -> Result<Vec<Digest>, JsValue> {
+fn fallback_digests(_: &JsBytes, _: &[ChunkInput]) -> Result<Vec<Digest>, JsValue> {
     Err(thrown(&Failure::invalid(
         Input::Call,
         "this engine has no crypto.subtle (a page served over plain http?) and this slim build has no SHA-256 of its own: serve the page over https or localhost, or use the full package",
@@ -119,12 +135,13 @@ pub async fn verify_web_crypto(
 ) -> Result<JsValue, JsValue> {
     let policy = policy_arg(&policy).map_err(|f| thrown(&f))?;
     let device = crate::bindings::descriptor(Input::Device, &device)?;
-    let job = Job::new(bytes.to_vec(), &policy, device).map_err(|f| thrown(&f))?;
-    let plan = job.plan().map_err(|f| thrown(&f))?;
-    let digests = digests(&bytes, &job, &plan).await?;
-    let request: SealRequest = job.seal_request(digests.clone()).map_err(|f| thrown(&f))?;
+    let job = Job::new(&policy, device).map_err(|f| thrown(&f))?;
+    let image = JsBytes(bytes);
+    let plan = job.plan(&image).map_err(|f| thrown(&f))?;
+    let digests = digests(&image, &plan).await?;
+    let request: SealRequest = job.seal_request(&image, &digests).map_err(|f| thrown(&f))?;
     let accepts = host_accepts(&request.public_key, &request.message, &request.signature).await?;
-    job.finish(digests, &request, accepts).map(|v| to_js(&v)).map_err(|f| thrown(&f))
+    job.finish(&image, &digests, &request, accepts).map(|v| to_js(&v)).map_err(|f| thrown(&f))
 }
 
 /// Spec §5.7's verdict on one Ed25519 signature through the WebCrypto

@@ -22,13 +22,13 @@ fn passes(
     device: &[u8],
     host: impl Fn(&SealRequest) -> bool,
 ) -> Result<Value, Failure> {
-    let job = Job::new(image.to_vec(), policy, device.to_vec())?;
-    let plan = job.plan()?;
+    let job = Job::new(policy, device.to_vec())?;
+    let plan = job.plan(image)?;
     let digests: Vec<Digest> =
         plan.iter().map(|c| Dalek.chunk_digest(&c.prefix, &image[c.offset..c.offset + c.len])).collect();
-    let request = job.seal_request(digests.clone())?;
+    let request = job.seal_request(image, &digests)?;
     let accepts = host(&request);
-    job.finish(digests, &request, accepts)
+    job.finish(image, &digests, &request, accepts)
 }
 
 fn dalek_host(r: &SealRequest) -> bool {
@@ -90,4 +90,15 @@ fn small_order_r_is_refused_whatever_the_host_says() {
     let not_a_point =
         hex::decode("0200000000000000000000000000000000000000000000000000000000000000").unwrap();
     assert_eq!(suite_verdict(&not_a_point.try_into().unwrap(), &sig, || true), 602);
+}
+
+#[test]
+fn every_cut_of_an_image_gets_the_in_wasm_error() {
+    use crate::fixtures::*;
+    let policy = PolicyFile::from_json(DEFAULT_POLICY).unwrap();
+    for cut in 0..MTTY2_SIX_CHUNKS.len() {
+        let image = &MTTY2_SIX_CHUNKS[..cut];
+        let expected = crate::verify::verify(image, &policy, MTTY2_DEVICE);
+        assert_eq!(passes(image, &policy, MTTY2_DEVICE, dalek_host), expected, "cut at {cut}");
+    }
 }
