@@ -47,9 +47,6 @@ pub fn pack(ctx: &Ctx, version: &Version) -> Result<PathBuf, String> {
             std::fs::copy(&from, stage.join(dir).join(f))
                 .map_err(|e| format!("cannot copy {}: {e}", from.display()))?;
         }
-        // verifyWebCrypto's JavaScript half (wasm/src/host_crypto.js), which
-        // the glue imports from snippets/.
-        copy_dir(&built.join(dir).join("snippets"), &stage.join(dir).join("snippets"))?;
     }
     for f in ["LICENSE-APACHE", "LICENSE-MIT"] {
         std::fs::copy(ctx.root.join(f), stage.join(f)).map_err(|e| format!("cannot copy {f}: {e}"))?;
