@@ -28,6 +28,7 @@ pub mod error;
 #[cfg(test)]
 mod fixtures;
 pub mod from_js;
+pub mod host_crypto;
 pub mod inputs;
 pub mod inspect;
 #[cfg(feature = "wasm-crypto")]

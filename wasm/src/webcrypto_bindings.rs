@@ -1,15 +1,15 @@
 //! The JavaScript edge of [`crate::webcrypto`]: `verifyWebCrypto`, whose
-//! chunk digests and seal check are WebCrypto's (`host_crypto.js`), and
+//! chunk digests and seal check are WebCrypto's ([`crate::host_crypto`]), and
 //! the single-signature hook the Ed25519 suites run through.
 
-use js_sys::{Promise, Uint8Array};
-use migseal_format::envelope::{DIGEST_LEN, Digest, SIGNATURE_LEN};
+use js_sys::Uint8Array;
+use migseal_format::envelope::{Digest, SIGNATURE_LEN};
 use migseal_verifier::PublicKey;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 
 use crate::error::{Failure, Input};
 use crate::from_js::policy_arg;
+use crate::host_crypto::{digest_chunks, ed25519_verify};
 use crate::to_js::{thrown, to_js};
 use crate::webcrypto::{ChunkInput, Job, SealRequest, Source, suite_verdict};
 
@@ -29,21 +29,6 @@ impl Source for JsBytes {
     }
 }
 
-#[wasm_bindgen(module = "/src/host_crypto.js")]
-extern "C" {
-    #[wasm_bindgen(js_name = digestChunks)]
-    fn digest_chunks(image: &Uint8Array, offsets: &[f64], lens: &[f64], prefixes: &[u8]) -> Promise;
-    #[wasm_bindgen(js_name = ed25519Verify)]
-    fn ed25519_verify(public_key: &[u8], message: &[u8], signature: &[u8]) -> Promise;
-}
-
-/// A byte offset or length as a JavaScript number (exact: the image is in
-/// memory, far below 2^53).
-#[allow(clippy::as_conversions, clippy::cast_precision_loss)]
-fn number(n: usize) -> f64 {
-    n as f64
-}
-
 fn failed(what: &str, e: &JsValue) -> JsValue {
     let detail =
         e.as_string().or_else(|| js_sys::Error::from(e.clone()).message().as_string()).unwrap_or_default();
@@ -53,17 +38,10 @@ fn failed(what: &str, e: &JsValue) -> JsValue {
 /// The host's digests for `plan`, or the in-WASM ones without WebCrypto
 /// (full build).
 async fn digests(image: &JsBytes, plan: &[ChunkInput]) -> Result<Vec<Digest>, JsValue> {
-    let offsets: Vec<f64> = plan.iter().map(|c| number(c.offset)).collect();
-    let lens: Vec<f64> = plan.iter().map(|c| number(c.len)).collect();
-    let prefixes: Vec<u8> = plan.iter().flat_map(|c| c.prefix).collect();
-    let answer = JsFuture::from(digest_chunks(&image.0, &offsets, &lens, &prefixes))
-        .await
-        .map_err(|e| failed("crypto.subtle.digest failed", &e))?;
-    if answer.is_null() {
-        return fallback_digests(image, plan);
+    match digest_chunks(&image.0, plan).await.map_err(|e| failed("crypto.subtle.digest failed", &e))? {
+        Some(digests) => Ok(digests),
+        None => fallback_digests(image, plan),
     }
-    let bytes = Uint8Array::new(&answer).to_vec();
-    Ok(bytes.chunks_exact(DIGEST_LEN).filter_map(|d| Digest::try_from(d).ok()).collect())
 }
 
 #[cfg(feature = "wasm-crypto")]
@@ -86,10 +64,10 @@ async fn host_accepts(
     message: &[u8],
     signature: &[u8; SIGNATURE_LEN],
 ) -> Result<bool, JsValue> {
-    let answer = JsFuture::from(ed25519_verify(public_key, message, signature))
+    let answer = ed25519_verify(public_key, message, signature)
         .await
         .map_err(|e| failed("crypto.subtle.verify failed", &e))?;
-    match answer.as_bool() {
+    match answer {
         Some(accepts) => Ok(accepts),
         None => fallback_accepts(public_key, message, signature),
     }

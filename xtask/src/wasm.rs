@@ -259,7 +259,7 @@ fn package_json(root: &Path, flavour: &str) -> Result<String, String> {
   "license": "Apache-2.0 OR MIT",{module_type}
   "main": "migseal_wasm.js",
   "types": "migseal_wasm.d.ts",
-  "files": ["migseal_wasm.js", "migseal_wasm.d.ts", "migseal_wasm_bg.wasm", "migseal_wasm_bg.wasm.d.ts", "snippets/"],
+  "files": ["migseal_wasm.js", "migseal_wasm.d.ts", "migseal_wasm_bg.wasm", "migseal_wasm_bg.wasm.d.ts"],
   "sideEffects": false
 }}
 "#
