@@ -30,3 +30,4 @@ pub mod report;
 pub mod system;
 pub mod units;
 pub mod wasm;
+pub mod webcrypto;

@@ -172,6 +172,8 @@ pub struct Inputs {
     pub cli: CliRun,
     /// WASM in Node.
     pub wasm: WasmFigure,
+    /// WebCrypto in Chromium and the packages' sizes (issue #18).
+    pub webcrypto: Option<crate::webcrypto::WebCryptoFigure>,
     /// Parallel hashing in the CLI against the single-stream peers.
     pub cli_parallel: Option<crate::cli_parallel::ParallelRun>,
 }
@@ -379,6 +381,9 @@ impl Inputs {
         self.render_goals(&mut s);
         self.render_criterion(&mut s);
         self.render_system(&mut s);
+        s.push_str(
+            &self.webcrypto.as_ref().map(crate::webcrypto::WebCryptoFigure::section).unwrap_or_default(),
+        );
         if let Some(p) = &self.cli_parallel {
             s.push_str(&p.section());
         }
@@ -443,6 +448,9 @@ impl Inputs {
                 let _ = writeln!(s, "| WASM in Node: speed ≥ 0.25× native single-thread | {why} | — |");
             }
             (None, WasmFigure::Measured { .. }) => {}
+        }
+        for row in self.webcrypto.iter().flat_map(|w| w.goal_rows(self.mode)) {
+            let _ = writeln!(s, "{row}");
         }
         if let Some(p) = &self.cli_parallel {
             s.push_str(&p.goal_rows());
@@ -758,6 +766,7 @@ mod tests {
                 openssl_version: Some("OpenSSL 3.0".into()),
             },
             wasm: WasmFigure::Skipped("skipped: wasm package not built (run cargo xtask wasm)".into()),
+            webcrypto: None,
             cli_parallel: None,
         }
     }

@@ -49,6 +49,7 @@ mod sealing_key;
 mod stream;
 mod trust;
 mod verdict;
+pub mod webcrypto_checks;
 
 pub use crypto::{
     Crypto, CryptoFailure, PUBLIC_KEY_LEN, PublicKey, Sha256, signature_s_is_canonical,

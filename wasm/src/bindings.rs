@@ -7,8 +7,11 @@ use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
 use crate::error::{Failure, Input};
-use crate::from_js::{descriptor_arg, policy_arg};
+use crate::from_js::descriptor_arg;
+#[cfg(feature = "wasm-crypto")]
+use crate::from_js::policy_arg;
 use crate::inputs::descriptor_cbor;
+#[cfg(feature = "wasm-crypto")]
 use crate::stream::StreamCore;
 use crate::to_js::{thrown, to_js};
 
@@ -132,7 +135,7 @@ fn js_number(n: u64) -> f64 {
     n as f64
 }
 
-fn descriptor(input: Input, value: &JsValue) -> Result<Vec<u8>, JsValue> {
+pub(crate) fn descriptor(input: Input, value: &JsValue) -> Result<Vec<u8>, JsValue> {
     descriptor_arg(input, value).and_then(|d| descriptor_cbor(input, d)).map_err(|f| thrown(&f))
 }
 
@@ -173,6 +176,7 @@ pub fn inspect(bytes: &[u8]) -> Result<JsValue, JsValue> {
 ///
 /// Throws a `MigsealError` carrying the stable code, name, errno and byte
 /// offset when the image is refused (or the policy or device is invalid).
+#[cfg(feature = "wasm-crypto")]
 #[wasm_bindgen(unchecked_return_type = "Verdict")]
 pub fn verify(
     bytes: &[u8],
@@ -238,12 +242,14 @@ pub fn memory_bytes() -> f64 {
 /// for await (const chunk of file.stream()) v.push(chunk);
 /// const verdict = v.finish();
 /// ```
+#[cfg(feature = "wasm-crypto")]
 #[wasm_bindgen]
 #[derive(Debug)]
 pub struct StreamVerifier {
     core: StreamCore,
 }
 
+#[cfg(feature = "wasm-crypto")]
 #[wasm_bindgen]
 impl StreamVerifier {
     /// A verifier for one image destined for `device` under `policy`.

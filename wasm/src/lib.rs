@@ -11,6 +11,7 @@
 //! | `inspect(bytes)` | the header an image claims, UNVERIFIED | [`inspect`] |
 //! | `verify(bytes, policy, device)` | whole image in memory → verdict or thrown error | [`verify`] |
 //! | `new StreamVerifier(policy, device)` | `push(chunk)` … `finish()`, constant memory | [`stream`] |
+//! | `await verifyWebCrypto(bytes, policy, device)` | as `verify`, hashing and the seal by WebCrypto | [`webcrypto`] |
 //! | `validateCbor(bytes)` | one canonical CBOR item? | [`cbor`] |
 //! | `descriptorToCbor(d)` / `descriptorToJson(d)` | convert a descriptor | [`inputs`] |
 //! | `memoryBytes()` | WebAssembly memory in use (constant while streaming) | [`bindings`] |
@@ -27,8 +28,12 @@ pub mod error;
 #[cfg(test)]
 mod fixtures;
 pub mod from_js;
+pub mod host_crypto;
 pub mod inputs;
 pub mod inspect;
+#[cfg(feature = "wasm-crypto")]
 pub mod stream;
 pub mod to_js;
 pub mod verify;
+pub mod webcrypto;
+pub mod webcrypto_bindings;

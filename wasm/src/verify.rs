@@ -2,14 +2,17 @@
 //! device, and the verdict object both it and the streaming verifier
 //! return (the shape of `migseal verify --json`).
 
-use migseal::policy_file::PolicyFile;
 use migseal::report_json::header_json;
-use migseal_format::cbor::len_u64;
-use migseal_format::envelope::{Descriptor, Digest, Header};
-use migseal_verifier::verify_image;
+use migseal_format::envelope::{Digest, Header};
 use serde_json::{Value, json};
-
-use crate::error::{Failure, Input};
+#[cfg(feature = "wasm-crypto")]
+use {
+    crate::error::{Failure, Input},
+    migseal::policy_file::PolicyFile,
+    migseal_format::cbor::len_u64,
+    migseal_format::envelope::Descriptor,
+    migseal_verifier::verify_image,
+};
 
 /// The verdict object for an image that verified.
 #[must_use]
@@ -38,6 +41,7 @@ pub fn verdict_json(
 /// The policy's refusal (an invalid entry, a weak key: 409), the device's
 /// (a descriptor that does not decode), or the verifier's refusal of the
 /// image with its stable code and offset.
+#[cfg(feature = "wasm-crypto")]
 pub fn verify(image: &[u8], policy: &PolicyFile, device: &[u8]) -> Result<Value, Failure> {
     let device = Descriptor::decode(device).map_err(|e| Failure::format(Input::Device, &e))?;
     policy
@@ -54,7 +58,7 @@ pub fn verify(image: &[u8], policy: &PolicyFile, device: &[u8]) -> Result<Value,
         .map_err(|e| Failure::policy(&e))?
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "wasm-crypto"))]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;

@@ -40,16 +40,56 @@ pub fn step(ctx: &Ctx) -> Result<(), String> {
     test(ctx)
 }
 
-/// `cargo xtask wasm`: the packages alone.
+/// `cargo xtask wasm`: the packages alone, full and slim.
 pub fn build(ctx: &Ctx) -> Result<(), String> {
     let version = pinned_bindgen(&ctx.root)?;
     tools(ctx, &version)?;
-    cargo(ctx, &["build", "-p", "migseal-wasm", "--target", TARGET, "--profile", PROFILE], &[])?;
+    npm_ci(ctx)?;
+    for flavour in &FLAVOURS {
+        build_flavour(ctx, flavour)?;
+    }
+    Ok(())
+}
+
+/// One build of the crate and the packages made from it.
+struct Flavour {
+    /// Its name in the size report (`target/wasm-sizes/NAME.wasm`).
+    name: &'static str,
+    /// `cargo build` arguments beyond the target and profile.
+    features: &'static [&'static str],
+    /// (wasm-bindgen target, directory under wasm/pkg).
+    packages: &'static [(&'static str, &'static str)],
+    /// Where the preflight page and the browser tests find the web package.
+    www: &'static str,
+}
+
+/// The full package (in-WASM crypto as well as WebCrypto) and the slim one
+/// (WebCrypto only): `wasm/pkg/{web,node}` and `wasm/pkg/web-slim`.
+const FLAVOURS: [Flavour; 2] = [
+    Flavour {
+        name: "full",
+        features: &[],
+        packages: &[("web", "web"), ("nodejs", "node")],
+        www: "wasm/www/pkg",
+    },
+    Flavour {
+        name: "slim",
+        features: &["--no-default-features"],
+        packages: &[("web", "web-slim")],
+        www: "wasm/www/pkg-slim",
+    },
+];
+
+fn build_flavour(ctx: &Ctx, flavour: &Flavour) -> Result<(), String> {
+    let mut args = vec!["build", "-p", "migseal-wasm", "--target", TARGET, "--profile", PROFILE];
+    args.extend(flavour.features);
+    // Names kept for the size breakdown (twiggy, `migseal-bench`); the
+    // packages are stripped by wasm-opt.
+    cargo(ctx, &args, &[("CARGO_PROFILE_WASM_RELEASE_STRIP", "false")])?;
     let wasm = target_dir(&ctx.root).join(TARGET).join(PROFILE).join("migseal_wasm.wasm");
     let wasm_arg = wasm.to_string_lossy().into_owned();
-    npm_ci(ctx)?;
     let pkg = ctx.root.join("wasm/pkg");
-    for (target, dir) in [("web", "web"), ("nodejs", "node")] {
+    for &(target, dir) in flavour.packages {
         let out = pkg.join(dir);
         if out.exists() {
             std::fs::remove_dir_all(&out).map_err(|e| format!("cannot clear {}: {e}", out.display()))?;
@@ -57,25 +97,56 @@ pub fn build(ctx: &Ctx) -> Result<(), String> {
         let out_arg = out.to_string_lossy().into_owned();
         run(ctx, "wasm-bindgen", &["--target", target, "--out-dir", &out_arg, &wasm_arg], &[])?;
         let bg = out.join("migseal_wasm_bg.wasm").to_string_lossy().into_owned();
+        if target == "web" {
+            // The same optimisation with names kept, for the size breakdown.
+            let sizes = target_dir(&ctx.root).join("wasm-sizes");
+            std::fs::create_dir_all(&sizes).map_err(|e| format!("cannot create {}: {e}", sizes.display()))?;
+            let named = sizes.join(format!("{}.wasm", flavour.name)).to_string_lossy().into_owned();
+            let mut args = vec!["-Oz", "-g"];
+            args.extend(WASM_FEATURES);
+            args.extend([bg.as_str(), "-o", named.as_str()]);
+            run(ctx, "wasm/node_modules/.bin/wasm-opt", &args, &[])?;
+        }
         let mut args = vec!["-Oz", "--strip-debug", "--strip-producers"];
         args.extend(WASM_FEATURES);
         args.extend([bg.as_str(), "-o", bg.as_str()]);
         run(ctx, "wasm/node_modules/.bin/wasm-opt", &args, &[])?;
         write(&out.join("package.json"), &package_json(&ctx.root, dir)?)?;
     }
-    let www = ctx.root.join("wasm/www/pkg");
-    std::fs::create_dir_all(&www).map_err(|e| format!("cannot create {}: {e}", www.display()))?;
-    for f in ["migseal_wasm.js", "migseal_wasm.d.ts", "migseal_wasm_bg.wasm"] {
-        std::fs::copy(pkg.join("web").join(f), www.join(f)).map_err(|e| format!("cannot copy {f}: {e}"))?;
+    let (_, web) = flavour.packages.first().ok_or("a flavour without packages")?;
+    let web = pkg.join(web);
+    let www = ctx.root.join(flavour.www);
+    if www.exists() {
+        std::fs::remove_dir_all(&www).map_err(|e| format!("cannot clear {}: {e}", www.display()))?;
     }
-    let bg = pkg.join("web/migseal_wasm_bg.wasm");
+    copy_tree(&web, &www)?;
+    let bg = web.join("migseal_wasm_bg.wasm");
     let raw = std::fs::metadata(&bg).map_err(|e| format!("{}: {e}", bg.display()))?.len();
     let gz = gzip_len(&bg)?;
+    let dirs: Vec<String> = flavour.packages.iter().map(|(_, d)| format!("wasm/pkg/{d}")).collect();
     println!(
-        "wasm/pkg/web, wasm/pkg/node, wasm/www/pkg: migseal_wasm_bg.wasm {raw} bytes ({:.1} KiB), gzip -9n {gz} bytes ({:.1} KiB)",
+        "{}, {}: migseal_wasm_bg.wasm {raw} bytes ({:.1} KiB), gzip -9n {gz} bytes ({:.1} KiB)",
+        dirs.join(", "),
+        flavour.www,
         kib(raw),
         kib(gz)
     );
+    Ok(())
+}
+
+/// Copies a package directory (its files and wasm-bindgen's `snippets/`).
+fn copy_tree(from: &Path, to: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(to).map_err(|e| format!("cannot create {}: {e}", to.display()))?;
+    let entries = std::fs::read_dir(from).map_err(|e| format!("{}: {e}", from.display()))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| format!("{}: {e}", from.display()))?;
+        let (src, dst) = (entry.path(), to.join(entry.file_name()));
+        if src.is_dir() {
+            copy_tree(&src, &dst)?;
+        } else {
+            std::fs::copy(&src, &dst).map_err(|e| format!("cannot copy {}: {e}", src.display()))?;
+        }
+    }
     Ok(())
 }
 
@@ -100,7 +171,13 @@ fn test(ctx: &Ctx) -> Result<(), String> {
     run(
         ctx,
         "node",
-        &["--test", "wasm/tests/vectors.test.mjs", "wasm/tests/stream.test.mjs", "wasm/tests/e2e.test.mjs"],
+        &[
+            "--test",
+            "wasm/tests/vectors.test.mjs",
+            "wasm/tests/stream.test.mjs",
+            "wasm/tests/e2e.test.mjs",
+            "wasm/tests/webcrypto.test.mjs",
+        ],
         &[
             ("MIGSEAL_CLI", &cli.to_string_lossy()),
             ("MIGSEAL_ARTIFACTS", &artifacts.to_string_lossy()),
@@ -167,6 +244,11 @@ fn package_json(root: &Path, flavour: &str) -> Result<String, String> {
     let version = workspace_version(root)?;
     let (name, module_type, what) = match flavour {
         "web" => ("@migseal/wasm", "\n  \"type\": \"module\",", "ES module for browsers and bundlers"),
+        "web-slim" => (
+            "@migseal/wasm-slim",
+            "\n  \"type\": \"module\",",
+            "ES module for browsers, WebCrypto only: verifyWebCrypto, no in-WASM crypto",
+        ),
         _ => ("@migseal/wasm-node", "", "CommonJS for Node"),
     };
     Ok(format!(

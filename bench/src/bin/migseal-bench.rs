@@ -35,6 +35,7 @@ const USAGE: &str = "usage:
   migseal-bench cpu-sample
   migseal-bench pipe-rss --cli PATH --root DIR --bytes N
   migseal-bench write-image --out FILE --bytes N
+  migseal-bench webcrypto [--quick] [--root DIR] [--work DIR]
   migseal-bench cli-parallel --cli PATH --root DIR --work DIR --bytes N [--runs N]";
 
 /// Parsed `--flag value` pairs and bare `--switch`es.
@@ -84,6 +85,7 @@ fn main() -> ExitCode {
         Some("report") => Args::parse(args.get(1..).unwrap_or(&[])).and_then(|a| run_report(&a)),
         Some("pipe-rss") => Args::parse(args.get(1..).unwrap_or(&[])).and_then(|a| pipe_rss(&a)),
         Some("write-image") => Args::parse(args.get(1..).unwrap_or(&[])).and_then(|a| write_image(&a)),
+        Some("webcrypto") => Args::parse(args.get(1..).unwrap_or(&[])).and_then(|a| webcrypto_alone(&a)),
         Some("cli-parallel") => Args::parse(args.get(1..).unwrap_or(&[])).and_then(|a| cli_parallel(&a)),
         Some("cpu-sample") => {
             println!("{}", cpu_sample());
@@ -114,6 +116,20 @@ fn pipe_rss(a: &Args) -> Result<(), String> {
 fn write_image(a: &Args) -> Result<(), String> {
     let n = system::write_image_file(Path::new(a.need("out")?), a.bytes()?)?;
     println!("{n} bytes");
+    Ok(())
+}
+
+/// The WebCrypto figures alone (`migseal-bench webcrypto [--quick] [--root DIR]`): its
+/// section and goal rows on stdout.
+fn webcrypto_alone(a: &Args) -> Result<(), String> {
+    let mode = if a.switches.iter().any(|s| s == "--quick") { Mode::Quick } else { Mode::from_env() };
+    let root = a.path("root").unwrap_or_else(|| PathBuf::from("."));
+    let work = a.path("work").unwrap_or_else(|| exe_dir().join("migseal-bench-work"));
+    std::fs::create_dir_all(&work).map_err(|e| format!("{}: {e}", work.display()))?;
+    let load = machine::load_average();
+    let f = migseal_bench::webcrypto::measure(&root, &work, mode, mode.runs())?;
+    println!("{}\n{}", f.goal_rows(mode).join("\n"), f.section());
+    println!("load average before → after: {load} → {}", machine::load_average());
     Ok(())
 }
 
@@ -193,6 +209,8 @@ fn run_report(a: &Args) -> Result<(), String> {
     let cli_parallel = Some(migseal_bench::cli_parallel::measure(&cli, &root, &work, mode)?);
 
     let wasm = wasm_figure(a, &root, &work, mode)?;
+    println!("report: verifyWebCrypto in headless Chromium, {} image", size_label(mode.wasm_bytes()));
+    let webcrypto = migseal_bench::webcrypto::measure(&root, &work, mode, mode.runs())?;
     let sizes = (core::mem::size_of::<Verifier<Dalek>>(), core::mem::size_of::<Sealer<Dalek>>());
     let cpu_before = a.get("cpu-before").unwrap_or("not sampled").to_owned();
     let inputs = Inputs {
@@ -207,6 +225,7 @@ fn run_report(a: &Args) -> Result<(), String> {
         pipe,
         cli: cli_run,
         wasm,
+        webcrypto: Some(webcrypto),
         cli_parallel,
     };
     let text = inputs.render();
