@@ -390,6 +390,26 @@ impl Walker {
         {
             self.work.header_scans = self.work.header_scans.saturating_add(1);
         }
+        // The common case, a whole header in the first call: a header that
+        // decodes is canonical CBOR throughout (every item went through a
+        // typed read that refuses non-canonical forms), so the scan could
+        // not refuse it and is skipped. Tried once, on the first bytes, so
+        // it never repeats over a header that arrives in pieces; any
+        // failure goes the scan's way, which keeps the spec's precedence.
+        if old == 0 {
+            let decoded = self.header.decode_prefix(0);
+            #[cfg(test)]
+            {
+                // A decode reads up to the record's end; a failed one, at
+                // most what is held.
+                let held = self.header.bytes();
+                self.work.decoder(decoded.map_or(held, |len| held.get(..len).unwrap_or(held)));
+                self.work.header_decodes = self.work.header_decodes.saturating_add(u64::from(decoded.is_ok()));
+            }
+            if let Ok(len) = decoded {
+                return Ok(self.header_decoded(len, old));
+            }
+        }
         let len = match self.header_scan.resume(self.header.bytes(), 0, &[]) {
             Ok(len) => len,
             Err(e) if e.is_truncated() => {
@@ -406,12 +426,18 @@ impl Walker {
             self.work.decoder(self.header.bytes().get(..len).unwrap_or(&[]));
         }
         self.header.decode_exact(len, 0)?;
+        Ok(self.header_decoded(len, old))
+    }
+
+    /// The header record of `len` bytes is decoded; `old` of them were
+    /// gathered by earlier calls.
+    fn header_decoded<'i>(&mut self, len: usize, old: usize) -> (usize, Option<Stop<'i>>) {
         // A decoded record always yields its header; were it ever missing,
         // the all-zero id would make the seal refuse (fail-safe).
         self.key_id = self.header.header().map(|h| h.key_id).unwrap_or_default();
         self.phase = Phase::RecordStart;
         self.record_start = len_u64(len);
-        Ok((len.saturating_sub(old), Some(Stop::Header)))
+        (len.saturating_sub(old), Some(Stop::Header))
     }
 
     /// Gathers a record's head one byte at a time (at most 20 bytes for a
