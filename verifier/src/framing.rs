@@ -404,7 +404,8 @@ impl Walker {
                 // most what is held.
                 let held = self.header.bytes();
                 self.work.decoder(decoded.map_or(held, |len| held.get(..len).unwrap_or(held)));
-                self.work.header_decodes = self.work.header_decodes.saturating_add(u64::from(decoded.is_ok()));
+                self.work.header_decodes =
+                    self.work.header_decodes.saturating_add(u64::from(decoded.is_ok()));
             }
             if let Ok(len) = decoded {
                 return Ok(self.header_decoded(len, old));
