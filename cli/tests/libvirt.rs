@@ -732,6 +732,8 @@ fn a_pci_device_of_a_variant_driver_is_annotated_and_checked() {
                 settings.to_str().unwrap(),
                 "--out",
                 out.to_str().unwrap(),
+                // The second run below replaces the first one's file.
+                "--force",
             ],
             b"",
             &[("MIGSEAL_SYSFS_ROOT", src.root())],
