@@ -262,7 +262,12 @@ fn existing_outputs_are_refused_without_force() {
 /// returns only once the process has read all but a pipe buffer of it, so
 /// it is mid-stream and its output staged), then sends `signal`.
 fn interrupt(dir: &Path, args: &[&str], input: &[u8], signal: &str) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_migseal"))
+    // Through `env --default-signal` (GNU coreutils): a shell starts
+    // background jobs with SIGINT ignored, and an ignored signal stays
+    // ignored across exec, so a test run from such a job would wait forever
+    // for a SIGINT that cannot arrive.
+    let mut child = Command::new("env")
+        .args(["--default-signal=INT,TERM", env!("CARGO_BIN_EXE_migseal")])
         .current_dir(dir)
         .args(args)
         .stdin(Stdio::piped())
