@@ -333,8 +333,7 @@ impl<C: Crypto> DeferredVerifier<C> {
     }
 
     fn verdict_for(&self, image_digest: Digest) -> Option<Verdict<'_>> {
-        let (header, record) = self.walker.header()?;
-        Some(Verdict::new(header, record, image_digest, self.walker.chunk_count(), self.walker.payload_len()))
+        Verdict::of_walk(&self.walker, image_digest)
     }
 
     fn walk<'i>(
@@ -344,8 +343,9 @@ impl<C: Crypto> DeferredVerifier<C> {
         input: &'i [u8],
     ) -> Result<DeferredStep<'i>> {
         let mut used = 0usize;
+        let limits = policy.limits();
         while let Some(rest) = input.get(used..).filter(|r| !r.is_empty()) {
-            let step = self.walker.advance(&policy.limits(), rest)?;
+            let step = self.walker.advance(&limits, rest)?;
             used = used.saturating_add(step.consumed);
             let found = match step.event {
                 None => None,

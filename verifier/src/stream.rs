@@ -201,8 +201,7 @@ impl<C: Crypto> Verifier<C> {
     }
 
     fn verdict_for(&self, image_digest: Digest) -> Option<Verdict<'_>> {
-        let (header, record) = self.walker.header()?;
-        Some(Verdict::new(header, record, image_digest, self.walker.chunk_count(), self.walker.payload_len()))
+        Verdict::of_walk(&self.walker, image_digest)
     }
 
     fn walk<'i>(

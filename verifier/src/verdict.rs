@@ -25,6 +25,14 @@ impl<'v> Verdict<'v> {
         Self { header, header_bytes, image_digest, chunk_count, payload_len }
     }
 
+    /// The verdict of a completed walk whose seal verified over
+    /// `image_digest` (the streaming and the deferred verifier's one way to
+    /// build it); `None` before the walk decoded its header.
+    pub(crate) fn of_walk(walker: &'v crate::framing::Walker, image_digest: Digest) -> Option<Self> {
+        let (header, record) = walker.header()?;
+        Some(Self::new(header, record, image_digest, walker.chunk_count(), walker.payload_len()))
+    }
+
     /// The verified header.
     #[must_use]
     pub const fn header(&self) -> &Header<'v> {
