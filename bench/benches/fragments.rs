@@ -15,25 +15,17 @@ use migseal_bench::fixtures::{
 };
 use migseal_bench::fragments::{
     FRAGMENTS, MAX_HEADER_GROUP, PAGE, PAGES_CHUNK, PAGES_GROUP, TYPICAL_GROUP, maximal_inputs, pages_bytes,
-    typical_image,
+    typical_image, verify_fed,
 };
 use migseal_bench::harness::{Run, ids_of};
 use migseal_format::envelope::Descriptor;
-use migseal_verifier::{Policy, Verifier};
+use migseal_verifier::Policy;
 use sha2::Digest;
 
 /// Verifies `image` fed `fragment` bytes at a time; the image digest.
 fn verify(image: &[u8], policy: &Policy, device: &Descriptor<'_>, fragment: usize) -> [u8; 32] {
-    let mut v = Verifier::default();
-    for piece in image.chunks(fragment) {
-        if let Err(e) = v.feed(policy, device, black_box(piece), |p| {
-            black_box(p.bytes.len());
-        }) {
-            panic!("the benchmark image must verify: {e}");
-        }
-    }
-    match v.finish() {
-        Ok(verdict) => *verdict.image_digest(),
+    match verify_fed(image, policy, device, fragment) {
+        Ok(digest) => digest,
         Err(e) => panic!("the benchmark image must verify: {e}"),
     }
 }

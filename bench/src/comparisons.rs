@@ -148,10 +148,13 @@ pub const PARALLEL: &[Comparison] = &[
     },
 ];
 
+/// Group of the header path comparison.
+pub const HEADER_GROUP: &str = "header";
+
 /// Header and seal parsing with policy checks (`benches/header.rs`).
 pub const HEADER: &[Comparison] = &[Comparison {
     title: "header + seal parsing, compat and policy checks (no signature math)",
-    group: "header",
+    group: HEADER_GROUP,
     subject: "migseal",
     reference: &["coset-sign1", "ciborium-serde-header"],
     reference_title: "coset COSE_Sign1 parse + ciborium serde header decode",

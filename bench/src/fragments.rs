@@ -4,16 +4,19 @@
 //! writer. The comparisons, their inputs, and why a goal was missed
 //! (`benches/fragments.rs` measures them).
 
+use std::hint::black_box;
 use std::io;
 
 use migseal::policy_file::{PolicyFile, TrustedKeyEntry};
-use migseal_format::envelope::{MAX_CONFIG_LEN, MAX_NONCE_LEN};
+use migseal_format::envelope::{Descriptor, MAX_CONFIG_LEN, MAX_NONCE_LEN};
 use migseal_format::{MAX_IDENT_LEN, MAX_SUBJECT_LEN};
 use migseal_testkit::samples::{HeaderSpec, destination_for, test_key};
+use migseal_verifier::{Policy, Verifier};
 
 use crate::comparisons::{Comparison, Goal};
 use crate::fixtures::{virtio_bound_spec, write_image};
 use crate::mode::Mode;
+use crate::profile::Profile;
 use crate::report::Row;
 use crate::units;
 
@@ -143,6 +146,30 @@ pub fn typical_image() -> io::Result<Vec<u8>> {
     Ok(image)
 }
 
+/// Verifies `image` fed `fragment` bytes at a time, as a driver's
+/// `write()` calls would; the image digest. The benchmarks and the
+/// profiler's workloads both run this.
+///
+/// # Errors
+///
+/// When the image does not verify (its refusal's message): a benchmark of
+/// an error path measures nothing.
+pub fn verify_fed(
+    image: &[u8],
+    policy: &Policy,
+    device: &Descriptor<'_>,
+    fragment: usize,
+) -> Result<[u8; 32], String> {
+    let mut v = Verifier::default();
+    for piece in image.chunks(fragment.max(1)) {
+        v.feed(policy, device, black_box(piece), |p| {
+            black_box(p.bytes.len());
+        })
+        .map_err(|e| e.to_string())?;
+    }
+    v.finish().map(|verdict| *verdict.image_digest()).map_err(|e| e.to_string())
+}
+
 /// Whether `group` is one of this module's.
 #[must_use]
 pub fn owns(group: &str) -> bool {
@@ -150,10 +177,14 @@ pub fn owns(group: &str) -> bool {
 }
 
 /// Why a comparison of this module missed its goal, from the run's
-/// numbers (`rows` for the hash's own floor); `noise` says whether the
-/// medians' intervals overlap.
+/// numbers (`rows` for the hash's own floor) and the workload's CPU
+/// profile; `noise` says whether the medians' intervals overlap.
 #[must_use]
-pub fn why(row: &Row, rows: &[Row], noise: &str) -> String {
+pub fn why(row: &Row, rows: &[Row], noise: &str, profile: Option<&Result<Profile, String>>) -> String {
+    let profile = crate::profile::quote(profile);
+    // `noise` is a clause; here it starts a sentence.
+    let mut chars = noise.chars();
+    let noise: String = chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default();
     let c = &row.comparison;
     let gap = row.subject.median_ns - row.reference.median_ns;
     if c.group == PAGES_GROUP {
@@ -161,10 +192,8 @@ pub fn why(row: &Row, rows: &[Row], noise: &str) -> String {
         return format!(
             "the verifier hashes every byte once, like the reference; per 4 KiB fragment it makes one \
              call through the framing walk and one hash update (the reference makes one call for all \
-             bytes). migseal took {} more over {fragments} fragments, {} per fragment. A perf profile \
-             of this benchmark (2 vCPUs, SHA-NI) puts about 94 % of the samples in SHA-256's compression \
-             function and about 2.5 % in the walk and the verifier together, so a gap beyond a few \
-             percent is the shared machine's; {noise}.",
+             bytes). migseal took {} more over {fragments} fragments, {} per fragment. {profile} \
+             {noise}.",
             units::time(gap),
             units::time(gap / crate::units::to_f64(fragments.max(1))),
         );
@@ -189,10 +218,7 @@ pub fn why(row: &Row, rows: &[Row], noise: &str) -> String {
         "one byte per call costs a call through the verifier, the framing walk and the hash per byte: \
          {} more per byte over {bytes} bytes. The header record is scanned once and decoded once \
          however it is split (the rescans that made it quadratic are gone, tested by counting the \
-         decoders' work), so the gap is per-call overhead, not re-decoding: a perf profile of these \
-         benchmarks puts most samples in the per-call code of `Verifier::advance` and \
-         `Walker::advance` (about 55 % for the maximal header, 75 % for the typical image), under a \
-         tenth in the header scan and under 2 % in SHA-256's compression function.{floor} {noise}.",
+         decoders' work), so what remains is per-call overhead. {profile}{floor} {noise}.",
         units::time(per_byte),
     )
 }
@@ -202,7 +228,7 @@ pub fn why(row: &Row, rows: &[Row], noise: &str) -> String {
 mod tests {
     use super::*;
     use migseal_format::envelope::Descriptor;
-    use migseal_verifier::{Verifier, verify_image};
+    use migseal_verifier::verify_image;
 
     #[test]
     fn the_maximal_image_verifies_and_its_header_is_about_3_7_kib() {
@@ -236,19 +262,19 @@ mod tests {
             Row { comparison: FRAGMENTS[3], subject: est(7.0e5, 70_000), reference: est(7.0e4, 70_000) },
         ];
         assert!(matches!(rows[0].outcome(), crate::comparisons::Outcome::Missed(_)));
-        let why = why(&rows[0], &rows, "noise");
+        let profile = crate::profile::parse_report("  70.00%  [.] migseal_verifier::stream::x\n", 900);
+        let why = why(&rows[0], &rows, "noise", Some(&profile));
         assert!(why.contains("68.6 ns more per byte over 70000 bytes"), "{why}");
+        assert!(why.contains("(900 samples) puts verifier and framing walk (migseal_verifier, with the feed loop it is inlined into) 70.0 %"), "{why}");
         assert!(
             why.contains("The hash alone fed one byte at a time costs 10.00× its one-call time"),
             "{why}"
         );
         let pages =
             Row { comparison: FRAGMENTS[0], subject: est(1.1e6, 1 << 20), reference: est(1.0e6, 1 << 20) };
-        assert!(why_pages(&pages).contains("over 256 fragments"));
-    }
-
-    fn why_pages(row: &Row) -> String {
-        why(row, &[], "noise")
+        let text = super::why(&pages, &[], "noise", Some(&Err("perf is not available".into())));
+        assert!(text.contains("over 256 fragments"), "{text}");
+        assert!(text.contains("No profile in this run: perf is not available."), "{text}");
     }
 
     #[test]

@@ -26,6 +26,7 @@ pub mod machine;
 pub mod mode;
 pub mod nosig;
 pub mod peers;
+pub mod profile;
 pub mod report;
 pub mod system;
 pub mod units;

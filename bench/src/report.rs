@@ -176,6 +176,8 @@ pub struct Inputs {
     pub webcrypto: Option<crate::webcrypto::WebCryptoFigure>,
     /// Parallel hashing in the CLI against the single-stream peers.
     pub cli_parallel: Option<crate::cli_parallel::ParallelRun>,
+    /// CPU profiles of the fragment workloads, or why there are none.
+    pub profiles: Vec<(crate::profile::Workload, Result<crate::profile::Profile, String>)>,
 }
 
 fn outcome_cell(o: Outcome) -> String {
@@ -234,6 +236,11 @@ impl Inputs {
     }
 
     /// Why a criterion comparison missed its goal, from this run's numbers.
+    /// The CPU profile of the workload behind criterion group `group`.
+    fn profile_of(&self, group: &str) -> Option<&Result<crate::profile::Profile, String>> {
+        self.profiles.iter().find(|(w, _)| w.group() == group).map(|(_, p)| p)
+    }
+
     fn why(&self, row: &Row) -> String {
         let (sub, refe) = (&row.subject, &row.reference);
         let intervals = format!(
@@ -251,7 +258,9 @@ impl Inputs {
         };
         let c = &row.comparison;
         match (c.group, c.chunk_bytes) {
-            (group, _) if crate::fragments::owns(group) => crate::fragments::why(row, &self.rows, &noise),
+            (group, _) if crate::fragments::owns(group) => {
+                crate::fragments::why(row, &self.rows, &noise, self.profile_of(group))
+            }
             (_, Some(chunk)) => {
                 let chunks = sub.bytes.unwrap_or(0).checked_div(chunk).unwrap_or(0);
                 let gap = sub.median_ns - refe.median_ns;
@@ -293,18 +302,24 @@ impl Inputs {
                 };
                 format!("{machine}; {noise}.")
             }
-            ("header", None) => {
+            (comparisons::HEADER_GROUP, None) => {
                 let mut parts = self.header_parts.clone();
                 parts.sort_by(|a, b| b.1.total_cmp(&a.1));
                 let top: Vec<String> =
                     parts.iter().take(3).map(|(t, ns)| format!("{t} {}", units::time(*ns))).collect();
                 // The binding limit: the relative goal or the absolute one.
                 let target = (refe.median_ns * c.goal_min()).min(c.max_ns.unwrap_or(f64::INFINITY));
+                let steps: f64 = parts.iter().map(|(_, ns)| ns).sum();
                 format!(
                     "migseal does more than its references: canonical-form checks on every item, the \
                      compatibility check, the policy checks, a SHA-256 of the header and one of the \
-                     image digest input. Largest steps: {}. Meeting the goal (≤ {}) takes {} off; {noise}.",
+                     image digest input. Largest steps: {}. The steps alone sum to {} of the {} \
+                     measured; the rest is the walk around them (record framing, the verifier's phase \
+                     changes, the verdict). {} Meeting the goal (≤ {}) takes {} off; {noise}.",
                     top.join("; "),
+                    units::time(steps),
+                    units::time(sub.median_ns),
+                    crate::profile::quote(self.profile_of(comparisons::HEADER_GROUP)),
                     units::time(target),
                     units::time(sub.median_ns - target),
                 )
@@ -386,6 +401,9 @@ impl Inputs {
         );
         if let Some(p) = &self.cli_parallel {
             s.push_str(&p.section());
+        }
+        if !self.profiles.is_empty() {
+            s.push_str(&crate::profile::section(&self.profiles));
         }
         self.render_misses(&mut s);
 
@@ -678,6 +696,8 @@ impl Inputs {
                 units::percent(by)
             ));
         }
+        notes.extend(self.webcrypto.iter().flat_map(crate::webcrypto::WebCryptoFigure::misses));
+        notes.extend(self.cli_parallel.iter().flat_map(crate::cli_parallel::ParallelRun::misses));
         let _ = writeln!(s, "## Missed goals\n");
         if notes.is_empty() {
             let _ = writeln!(s, "None in this run.\n");
@@ -768,6 +788,7 @@ mod tests {
             wasm: WasmFigure::Skipped("skipped: wasm package not built (run cargo xtask wasm)".into()),
             webcrypto: None,
             cli_parallel: None,
+            profiles: Vec::new(),
         }
     }
 
@@ -794,7 +815,8 @@ mod tests {
             "1.20× time | **missed** by 9.1 %",
             "skipped: wasm package not built (run cargo xtask wasm)",
             "| `size_of::<Verifier>()` (the whole streaming state, no heap) | 4400 bytes |",
-            "Largest steps: hash 900 ns; Header::decode_record 400 ns; compat 300 ns. Meeting the goal (≤ 2.00 µs) takes 500 ns off;",
+            "Largest steps: hash 900 ns; Header::decode_record 400 ns; compat 300 ns. The steps alone sum to",
+            "No profile in this run. Meeting the goal (≤ 2.00 µs) takes 500 ns off;",
             "sha2 alone (2041 MB/s) is not slower than OpenSSL (1074 MB/s)",
             "migseal took 200 ms more over 64 chunks, 3.12 ms per chunk: far more than that work costs",
             "the raw-hash scaling of this machine was not measured",

@@ -1,13 +1,16 @@
 //! `cargo xtask bench [--quick] [--out FILE]`: every benchmark in one go,
 //! then the report.
 //!
-//! 1. release builds of the CLI and the `migseal-bench` tool;
+//! 1. release builds of the CLI and the `migseal-bench` tool (and Debian's
+//!    `linux-perf` when `perf` is missing: the report profiles the
+//!    fragment workloads with it);
 //! 2. the criterion benchmarks of `bench/benches/` (results in a fresh
 //!    directory, so nothing stale can reach the report);
 //! 3. `migseal-bench report`: peak RSS of `migseal verify` on a pipe, the
 //!    CLI against `openssl dgst`, WASM in Node when the package is built
 //!    (in full mode also against a CLI built with sha2's portable
-//!    backend), and the Markdown report.
+//!    backend), WebCrypto in Chromium, the parallel CLI against its peers,
+//!    CPU profiles, and the Markdown report.
 //!
 //! The full mode writes `BENCHMARKS.md` at the repository root. The quick
 //! mode (the CI step) runs the same code on small inputs and writes
@@ -46,6 +49,10 @@ pub fn bench(ctx: &Ctx, args: &[String]) -> Result<(), String> {
         None => ctx.root.join("BENCHMARKS.md"),
     };
 
+    // perf profiles the fragment workloads whose misses the report explains.
+    if !crate::libvirt::on_path("perf") {
+        crate::libvirt::apt_install(ctx, &["linux-perf"])?;
+    }
     cargo(ctx, &["build", "--release", "-q", "-p", "migseal-cli", "-p", "migseal-bench", "--bins"], &[])?;
     // Full mode: a second CLI with sha2's portable backend (its own target
     // dir, so the flags do not invalidate the main build), which tells

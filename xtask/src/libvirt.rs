@@ -24,7 +24,8 @@ use crate::{Ctx, cargo, output, run};
 const TOOLS: &[(&str, &str)] =
     &[("virsh", "libvirt-clients"), ("virt-xml-validate", "libvirt-clients"), ("xmllint", "libxml2-utils")];
 
-fn on_path(tool: &str) -> bool {
+/// Whether `tool` is an executable file in a `PATH` directory.
+pub(crate) fn on_path(tool: &str) -> bool {
     let path = std::env::var_os("PATH").unwrap_or_default();
     std::env::split_paths(&path).any(|d| Path::new(&d).join(tool).is_file())
 }
@@ -39,7 +40,8 @@ fn installed(package: &str) -> bool {
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("install ok installed"))
 }
 
-fn apt_install(ctx: &Ctx, packages: &[&str]) -> Result<(), String> {
+/// Installs Debian `packages` (none: nothing to do) without recommends.
+pub(crate) fn apt_install(ctx: &Ctx, packages: &[&str]) -> Result<(), String> {
     if packages.is_empty() {
         return Ok(());
     }

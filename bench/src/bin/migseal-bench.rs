@@ -8,6 +8,7 @@
 //! migseal-bench pipe-rss --cli PATH --root DIR --bytes N
 //! migseal-bench write-image --out FILE --bytes N
 //! migseal-bench cli-parallel --cli PATH --root DIR --work DIR --bytes N [--runs N]
+//! migseal-bench profile-loop --what WORKLOAD --mode quick|full --secs N
 //! ```
 //!
 //! `cargo xtask bench` builds everything, runs the criterion benchmarks,
@@ -25,7 +26,7 @@ use migseal_bench::machine::{self, Machine};
 use migseal_bench::mode::{Mode, size_label};
 use migseal_bench::report::{self, Inputs, WasmFigure};
 use migseal_bench::system::{self, PipeRun};
-use migseal_bench::{comparisons, units, wasm};
+use migseal_bench::{comparisons, profile, units, wasm};
 use migseal_verifier::{Dalek, Sealer, Verifier};
 
 const USAGE: &str = "usage:
@@ -36,7 +37,8 @@ const USAGE: &str = "usage:
   migseal-bench pipe-rss --cli PATH --root DIR --bytes N
   migseal-bench write-image --out FILE --bytes N
   migseal-bench webcrypto [--quick] [--root DIR] [--work DIR]
-  migseal-bench cli-parallel --cli PATH --root DIR --work DIR --bytes N [--runs N]";
+  migseal-bench cli-parallel --cli PATH --root DIR --work DIR --bytes N [--runs N]
+  migseal-bench profile-loop --what pages|bytewise-max|bytewise-typical --mode quick|full --secs N";
 
 /// Parsed `--flag value` pairs and bare `--switch`es.
 struct Args {
@@ -87,6 +89,7 @@ fn main() -> ExitCode {
         Some("write-image") => Args::parse(args.get(1..).unwrap_or(&[])).and_then(|a| write_image(&a)),
         Some("webcrypto") => Args::parse(args.get(1..).unwrap_or(&[])).and_then(|a| webcrypto_alone(&a)),
         Some("cli-parallel") => Args::parse(args.get(1..).unwrap_or(&[])).and_then(|a| cli_parallel(&a)),
+        Some("profile-loop") => Args::parse(args.get(1..).unwrap_or(&[])).and_then(|a| profile_loop(&a)),
         Some("cpu-sample") => {
             println!("{}", cpu_sample());
             Ok(())
@@ -147,6 +150,19 @@ fn cli_parallel(a: &Args) -> Result<(), String> {
         runs,
     )?;
     print!("{}\n{}", run.goal_rows(), run.section());
+    for note in run.misses() {
+        println!("{note}");
+    }
+    Ok(())
+}
+
+/// One workload in a loop, for `perf record` (see `migseal_bench::profile`).
+fn profile_loop(a: &Args) -> Result<(), String> {
+    let workload = profile::Workload::parse(a.need("what")?)?;
+    let mode = if a.need("mode")? == Mode::Quick.name() { Mode::Quick } else { Mode::Full };
+    let secs = a.need("secs")?.parse().map_err(|e| format!("--secs: {e}"))?;
+    let rounds = workload.run_for(mode, secs)?;
+    println!("{}: {rounds} rounds", workload.name());
     Ok(())
 }
 
@@ -211,6 +227,14 @@ fn run_report(a: &Args) -> Result<(), String> {
     let wasm = wasm_figure(a, &root, &work, mode)?;
     println!("report: verifyWebCrypto in headless Chromium, {} image", size_label(mode.wasm_bytes()));
     let webcrypto = migseal_bench::webcrypto::measure(&root, &work, mode, mode.runs())?;
+    println!("report: CPU profiles of the fragment workloads (perf record)");
+    let me = std::env::current_exe().map_err(|e| format!("cannot find myself: {e}"))?;
+    let profiles = profile::record_all(&me, &work, mode);
+    for (w, p) in &profiles {
+        if let Err(why) = p {
+            println!("report: no profile of {}: {why}", w.name());
+        }
+    }
     let sizes = (core::mem::size_of::<Verifier<Dalek>>(), core::mem::size_of::<Sealer<Dalek>>());
     let cpu_before = a.get("cpu-before").unwrap_or("not sampled").to_owned();
     let inputs = Inputs {
@@ -227,6 +251,7 @@ fn run_report(a: &Args) -> Result<(), String> {
         wasm,
         webcrypto: Some(webcrypto),
         cli_parallel,
+        profiles,
     };
     let text = inputs.render();
     std::fs::write(&out, &text).map_err(|e| format!("{}: {e}", out.display()))?;
