@@ -112,7 +112,7 @@
 /*
  Bytes of a verifier (`migseal_verifier_size()`).
  */
-#define MIGSEAL_VERIFIER_SIZE 5824
+#define MIGSEAL_VERIFIER_SIZE 5920
 
 /*
  Alignment of a verifier (`migseal_verifier_align()`).

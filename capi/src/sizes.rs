@@ -18,7 +18,7 @@ pub const MIGSEAL_DEVICE_SIZE: usize = 6160;
 /// Alignment of a device (`migseal_device_align()`).
 pub const MIGSEAL_DEVICE_ALIGN: usize = 8;
 /// Bytes of a verifier (`migseal_verifier_size()`).
-pub const MIGSEAL_VERIFIER_SIZE: usize = 5824;
+pub const MIGSEAL_VERIFIER_SIZE: usize = 5920;
 /// Alignment of a verifier (`migseal_verifier_align()`).
 pub const MIGSEAL_VERIFIER_ALIGN: usize = 8;
 

@@ -10,6 +10,12 @@
 /// the minimum only makes the impossible case harmless instead of a panic.
 #[inline]
 pub fn copy_prefix(dst: &mut [u8], src: &[u8]) -> usize {
+    // One byte: what a writer feeding a byte per call costs on every call,
+    // so without the library call the loop below becomes.
+    if let (Some(d), [s]) = (dst.first_mut(), src) {
+        *d = *s;
+        return 1;
+    }
     let n = dst.len().min(src.len());
     if let (Some(d), Some(s)) = (dst.get_mut(..n), src.get(..n)) {
         for (d, s) in d.iter_mut().zip(s) {

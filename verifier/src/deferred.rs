@@ -349,9 +349,10 @@ impl<C: Crypto> DeferredVerifier<C> {
             used = used.saturating_add(step.consumed);
             let found = match step.event {
                 None => None,
-                Some(Event::Header { header, record }) if matches!(self.phase, Phase::Header) => {
+                Some(Event::Header { record }) if matches!(self.phase, Phase::Header) => {
+                    let header = record.header().ok_or(incomplete(0))?;
                     let key = gate::accept_header(policy, device, &header)?.prepared().clone();
-                    let chain = DigestChain::start(&self.crypto, record);
+                    let chain = DigestChain::start(&self.crypto, record.bytes());
                     self.phase = Phase::Gated { key, chain, pushed: 0, seal: None };
                     None
                 }
@@ -368,7 +369,7 @@ impl<C: Crypto> DeferredVerifier<C> {
                 }
                 Some(Event::Seal { seal, offset, chunk_count, payload_len }) => match &mut self.phase {
                     Phase::Gated { seal: slot, .. } => {
-                        *slot = Some(SealAt { seal, offset, chunk_count, payload_len });
+                        *slot = Some(SealAt { seal: *seal, offset, chunk_count, payload_len });
                         None
                     }
                     _ => return Err(incomplete(0)),

@@ -47,10 +47,12 @@ pub struct PayloadPiece<'i> {
 pub enum Event<'w, 'i> {
     /// The header record is complete and decoded.
     Header {
-        /// The decoded header.
-        header: Header<'w>,
-        /// The record's bytes, as received.
-        record: &'w [u8],
+        /// The record: its bytes as received ([`HeaderRecord::bytes`]) and
+        /// the decoded header ([`HeaderRecord::header`], `Some` for every
+        /// record the walker emits). Borrowed, so that every [`Step`]
+        /// stays a few words wide: a writer feeding one byte at a time
+        /// pays for a step per byte.
+        record: &'w HeaderRecord,
     },
     /// A chunk head was read: `len` payload bytes of chunk `seq` follow.
     ChunkStart {
@@ -68,8 +70,8 @@ pub enum Event<'w, 'i> {
     },
     /// The seal record is complete and decoded; its key id is the header's.
     Seal {
-        /// The seal.
-        seal: Seal,
+        /// The seal (borrowed, as the header record is).
+        seal: &'w Seal,
         /// Stream offset of the seal record.
         offset: u64,
         /// Chunks in the image.
@@ -131,6 +133,8 @@ pub struct Walker {
     /// The header's key id, which the seal must repeat.
     key_id: KeyId,
     record: RecordBuf,
+    /// The seal record, once decoded.
+    seal: Option<Seal>,
     next_seq: u64,
     total: u64,
     /// What the decoders were handed, for the tests that bound it.
@@ -189,6 +193,7 @@ impl Walker {
             header_typed: false,
             key_id: [0; KEY_ID_LEN],
             record: RecordBuf::EMPTY,
+            seal: None,
             next_seq: 0,
             total: 0,
             #[cfg(test)]
@@ -313,10 +318,10 @@ impl Walker {
     fn step<'w, 'i>(&'w self, found: Found<'i>) -> Step<'w, 'i> {
         let event = match found.event {
             None => None,
-            Some(Stop::Header) => self.header().map(|(header, record)| Event::Header { header, record }),
+            Some(Stop::Header) => Some(Event::Header { record: &self.header }),
             Some(Stop::ChunkStart { seq, len }) => Some(Event::ChunkStart { seq, len }),
             Some(Stop::Payload { piece, ends_chunk }) => Some(Event::Payload { piece, ends_chunk }),
-            Some(Stop::Seal(seal)) => Some(Event::Seal {
+            Some(Stop::Seal) => self.seal.as_ref().map(|seal| Event::Seal {
                 seal,
                 offset: self.record_start,
                 chunk_count: self.next_seq,
@@ -548,7 +553,8 @@ impl Walker {
             ));
         }
         self.phase = Phase::Sealed;
-        Ok((take, Some(Stop::Seal(seal))))
+        self.seal = Some(seal);
+        Ok((take, Some(Stop::Seal)))
     }
 
     /// Payload bytes of the current chunk still to come (0 outside a
@@ -595,7 +601,7 @@ enum Stop<'i> {
     Header,
     ChunkStart { seq: u64, len: u64 },
     Payload { piece: PayloadPiece<'i>, ends_chunk: bool },
-    Seal(Seal),
+    Seal,
 }
 
 fn order_error(expected: &'static str, found: RecordType, at: u64) -> Error {

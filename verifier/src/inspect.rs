@@ -88,8 +88,8 @@ impl<C: Crypto> Inspector<C> {
             input = input.get(step.consumed..).unwrap_or(&[]);
             let Some(event) = step.event else { continue };
             match event {
-                Event::Header { record, .. } => {
-                    let chain = DigestChain::start(&self.crypto, record);
+                Event::Header { record } => {
+                    let chain = DigestChain::start(&self.crypto, record.bytes());
                     self.facts.header_digest = Some(*chain.value());
                     self.chain = Some(chain);
                 }
@@ -107,7 +107,7 @@ impl<C: Crypto> Inspector<C> {
                     }
                 }
                 Event::Seal { seal, offset, chunk_count, payload_len } => {
-                    self.facts.seal = Some((seal, offset));
+                    self.facts.seal = Some((*seal, offset));
                     self.facts.image_digest =
                         self.chain.map(|c| c.image_digest(&self.crypto, chunk_count, payload_len));
                 }

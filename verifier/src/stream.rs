@@ -260,9 +260,10 @@ fn on_event<'i, C: Crypto>(
     event: Event<'_, 'i>,
 ) -> Result<(Phase<C>, Option<PayloadPiece<'i>>)> {
     Ok(match (phase, event) {
-        (Phase::Header, Event::Header { header, record }) => {
+        (Phase::Header, Event::Header { record }) => {
+            let header = record.header().ok_or(incomplete(0))?;
             let key = gate::accept_header(policy, device, &header)?.prepared().clone();
-            (Phase::Records { key, chain: DigestChain::start(crypto, record) }, None)
+            (Phase::Records { key, chain: DigestChain::start(crypto, record.bytes()) }, None)
         }
         (Phase::Records { key, chain }, Event::ChunkStart { seq, len }) => {
             (Phase::Chunk { key, chain, hasher: open_chunk(crypto, seq, len) }, None)
@@ -278,7 +279,7 @@ fn on_event<'i, C: Crypto>(
         }
         (Phase::Records { key, chain }, Event::Seal { seal, offset, chunk_count, payload_len }) => {
             let image_digest = chain.image_digest(crypto, chunk_count, payload_len);
-            (Phase::Sealed { key, seal, seal_offset: offset, image_digest }, None)
+            (Phase::Sealed { key, seal: *seal, seal_offset: offset, image_digest }, None)
         }
         // The walker emits events only in this order; anything else would
         // be a walker defect, refused rather than trusted.

@@ -111,6 +111,7 @@ impl ItemScan {
     /// gather bytes up to there without resuming. `None` before the first
     /// call and once the walk ended.
     #[must_use]
+    #[inline]
     pub fn needed(&self) -> Option<usize> {
         match (self.end, self.pending) {
             (None, Some((need, _))) => Some(need),

@@ -152,6 +152,16 @@ impl core::fmt::Debug for HeaderRecord {
     }
 }
 
+/// Two records are equal when they hold the same bytes, decoded the same
+/// way (the buffer past the bytes held does not count).
+impl PartialEq for HeaderRecord {
+    fn eq(&self, other: &Self) -> bool {
+        self.bytes() == other.bytes() && self.layout == other.layout
+    }
+}
+
+impl Eq for HeaderRecord {}
+
 impl Default for HeaderRecord {
     fn default() -> Self {
         Self::new()
@@ -168,6 +178,9 @@ impl HeaderRecord {
     /// Appends the start of `input` until `limit` bytes (at most
     /// [`MAX_HEADER_LEN`]) are held; returns how many it took. Nothing is
     /// taken once the record is decoded.
+    // Inlined across crates: the walker calls it once per fragment, and a
+    // writer feeding one byte at a time makes that once per byte.
+    #[inline]
     pub fn gather(&mut self, input: &[u8], limit: usize) -> usize {
         if self.layout.is_some() {
             return 0;
@@ -182,6 +195,7 @@ impl HeaderRecord {
     /// The bytes held: everything gathered, or once decoded, exactly the
     /// record.
     #[must_use]
+    #[inline]
     pub fn bytes(&self) -> &[u8] {
         self.bytes.get(..self.len).unwrap_or(&[])
     }

@@ -66,8 +66,8 @@ fn walk(image: &[u8], size: usize) -> (Work, usize) {
         let mut rest = piece;
         while !rest.is_empty() {
             let step = w.advance(&limits, rest).unwrap();
-            if let Some(Event::Header { record, .. }) = step.event {
-                header_len = record.len();
+            if let Some(Event::Header { record }) = step.event {
+                header_len = record.bytes().len();
             }
             rest = &rest[step.consumed..];
         }
@@ -168,4 +168,27 @@ fn a_header_over_the_limit_is_refused_at_the_limit() {
         assert!(fed < 1000 && fed + size >= 1000, "refused by the piece that reaches the limit ({size})");
         assert_eq!(w.header.bytes().len(), 1000, "gathered exactly the limit ({size})");
     }
+}
+
+/// Every call returns a [`Step`], and a writer feeding one byte at a time
+/// makes a call per byte: the step must stay a few words wide, with the
+/// header and the seal borrowed from the walker rather than copied into
+/// it (a 208-byte `Header` by value made every step 232 bytes, moved
+/// several times per call).
+#[test]
+fn a_step_is_a_few_words_wide() {
+    assert!(core::mem::size_of::<Step<'_, '_>>() <= 64, "{}", core::mem::size_of::<Step<'_, '_>>());
+}
+
+/// The header event hands out the record the walker decoded: its bytes
+/// are the stream's first record, and its header is that record's.
+#[test]
+fn the_header_event_borrows_the_decoded_record() {
+    let image = maximal_image();
+    let header_len = migseal_format::cbor::skip_item(&image, 0, &[]).unwrap();
+    let mut w = Walker::new();
+    let step = w.advance(&Limits::DEFAULT, &image).unwrap();
+    let Some(Event::Header { record }) = step.event else { panic!("the first event is the header") };
+    assert_eq!(record.bytes(), &image[..header_len]);
+    assert_eq!(record.header().unwrap(), Header::decode_record(&image[..header_len], 0).unwrap());
 }
