@@ -463,17 +463,21 @@ mod tests {
         assert_eq!(crate_of("__rustc[b7974e8690430dd9]::__rdl_realloc"), "alloc");
     }
 
+    /// A page's figures: verifyWebCrypto's and the digest-only time.
+    fn page(webcrypto_seconds: f64, digest_seconds: f64) -> ChromiumRun {
+        ChromiumRun {
+            browser: "C".into(),
+            image_bytes: 1,
+            webcrypto_seconds,
+            wasm_seconds: 3.0,
+            digest_seconds,
+        }
+    }
+
     #[test]
     fn goals_are_judged() {
         let slim = BuildSize { name: "slim", raw: 150 * 1024, gzip: 30 * 1024, parts: vec![] };
-        let run = ChromiumRun {
-            browser: "C".into(),
-            image_bytes: 1,
-            webcrypto_seconds: 1.0,
-            wasm_seconds: 3.0,
-            digest_seconds: 0.9,
-        };
-        let f = WebCryptoFigure { speed: Ok((run, 0.9)), sizes: vec![slim] };
+        let f = WebCryptoFigure { speed: Ok((page(1.0, 0.9), 0.9)), sizes: vec![slim] };
         let rows = f.goal_rows(Mode::Quick);
         assert!(rows[0].contains("0.90× speed") && rows[0].ends_with("| met |"), "{}", rows[0]);
         assert!(rows[1].contains("**missed** by 50"), "{}", rows[1]);
@@ -486,14 +490,7 @@ mod tests {
         let parts = vec![("migseal_format".to_owned(), 30 * 1024), ("core".to_owned(), 20 * 1024)];
         let slim = BuildSize { name: "slim", raw: 150 * 1024, gzip: 30 * 1024, parts };
         let full = BuildSize { name: "full", raw: 200 * 1024, gzip: 90 * 1024, parts: vec![] };
-        let run = ChromiumRun {
-            browser: "C".into(),
-            image_bytes: 1,
-            webcrypto_seconds: 2.0,
-            wasm_seconds: 3.0,
-            digest_seconds: 1.8,
-        };
-        let f = WebCryptoFigure { speed: Ok((run, 0.8)), sizes: vec![full, slim] };
+        let f = WebCryptoFigure { speed: Ok((page(2.0, 1.8), 0.8)), sizes: vec![full, slim] };
         let notes = f.misses();
         assert_eq!(notes.len(), 2, "{notes:?}");
         assert!(notes[0].contains("at 0.40× native, missed by 50"), "{}", notes[0]);
