@@ -689,9 +689,17 @@ impl Inputs {
                     units::ratio(p / wasm)
                 );
             }
+            let hash_share = match self.profile_of(crate::fragments::PAGES_GROUP) {
+                Some(Ok(p)) => format!(
+                    " (a perf profile of native streaming verification puts {:.1} % of its samples in \
+                     SHA-256)",
+                    p.share(crate::profile::Part::Hash)
+                ),
+                _ => String::new(),
+            };
             notes.push(format!(
-                "- **WASM** missed by {}: nearly all of verification is SHA-256, and wasm32 has no SHA \
-                 instructions: sha2 runs its portable code there (its SIMD backend only with the \
+                "- **WASM** missed by {}: nearly all of verification is SHA-256{hash_share}, and wasm32 has \
+                 no SHA instructions: sha2 runs its portable code there (its SIMD backend only with the \
                  `simd128` target feature), {native}.",
                 units::percent(by)
             ));
