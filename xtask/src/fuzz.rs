@@ -6,6 +6,7 @@
 //! cargo xtask fuzz list            the targets
 //! cargo xtask fuzz oss-fuzz [SECS] fuzz/oss-fuzz/build.sh in an OSS-Fuzz emulation (oss_fuzz.rs)
 //! cargo xtask fuzz coverage [T..]  line/region coverage of the core from the corpora (fuzz_coverage.rs)
+//! cargo xtask fuzz long MIN [T..]  long runs of the CI build, recorded in fuzz/RESULTS.md (fuzz_long.rs)
 //! ```
 //!
 //! The smoke installs the pinned cargo-fuzz if it is missing, runs the
@@ -48,10 +49,12 @@ pub fn command(ctx: &Ctx, args: &[String]) -> ExitCode {
             status(ensure_tools(ctx).and_then(|()| oss_fuzz::emulate(ctx, secs)))
         }
         Some("coverage") => status(crate::fuzz_coverage::run(ctx, &args[1..])),
+        Some("long") => status(crate::fuzz_long::run(ctx, &args[1..])),
         Some("list") => status(targets(ctx).map(|ts| ts.iter().for_each(|t| println!("{t}")))),
         _ => {
             eprintln!(
-                "usage: cargo xtask fuzz corpus | smoke [SECS] | oss-fuzz [SECS] | coverage [TARGET...] | list"
+                "usage: cargo xtask fuzz corpus | smoke [SECS] | oss-fuzz [SECS] | coverage [TARGET...] | \
+                 long MINUTES [TARGET...] | list"
             );
             ExitCode::from(2)
         }
@@ -140,14 +143,24 @@ pub(crate) fn parse_options(text: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-struct Running {
-    target: String,
+/// A target binary running under libFuzzer.
+pub(crate) struct Running {
+    pub(crate) target: String,
     child: Child,
-    log: PathBuf,
-    started: Instant,
+    pub(crate) log: PathBuf,
+    pub(crate) started: Instant,
 }
 
-fn start(ctx: &Ctx, target: &str, secs: u64, logs: &Path) -> Result<Running, String> {
+impl Running {
+    /// Waits for the run to end.
+    pub(crate) fn wait(&mut self) -> Result<std::process::ExitStatus, String> {
+        self.child.wait().map_err(|e| format!("{}: {e}", self.target))
+    }
+}
+
+/// Starts `target`'s CI build for `secs` seconds on its corpus, logging
+/// into `logs`.
+pub(crate) fn start(ctx: &Ctx, target: &str, secs: u64, logs: &Path) -> Result<Running, String> {
     let dir = fuzz_dir(ctx);
     let binary = dir.join("target").join(TRIPLE).join("release").join(target);
     let corpus = dir.join("corpus").join(target);
@@ -179,8 +192,9 @@ fn start(ctx: &Ctx, target: &str, secs: u64, logs: &Path) -> Result<Running, Str
     Ok(Running { target: target.to_owned(), child, log, started: Instant::now() })
 }
 
-/// exec/s, coverage and features from the last status line of a log.
-fn stats(log: &str) -> (String, String, String, String) {
+/// Executions (libFuzzer's final stats), and exec/s, coverage and
+/// features from the last status line of a log.
+pub(crate) fn stats(log: &str) -> (String, String, String, String) {
     let field = |line: &str, key: &str| {
         line.split_whitespace().skip_while(|w| *w != key).nth(1).unwrap_or("?").to_owned()
     };
@@ -193,7 +207,7 @@ fn stats(log: &str) -> (String, String, String, String) {
 }
 
 fn finish(mut r: Running, rows: &mut Vec<String>) -> Result<(), String> {
-    let st = r.child.wait().map_err(|e| format!("{}: {e}", r.target))?;
+    let st = r.wait()?;
     let secs = r.started.elapsed().as_secs_f64();
     let log = std::fs::read_to_string(&r.log).unwrap_or_default();
     let (runs, execs, cov, ft) = stats(&log);
@@ -214,15 +228,21 @@ fn finish(mut r: Running, rows: &mut Vec<String>) -> Result<(), String> {
     ))
 }
 
+/// Builds every target as CI and OSS-Fuzz do (nightly, OSS-Fuzz's
+/// `RUSTFLAGS`, `-O --debug-assertions`, AddressSanitizer).
+pub(crate) fn build(ctx: &Ctx) -> Result<(), String> {
+    let mut build = vec!["+nightly"];
+    build.extend(oss_fuzz::BUILD_ARGS);
+    fuzz_cmd_env(ctx, "cargo", &build, &[("RUSTFLAGS", oss_fuzz::RUSTFLAGS)])
+}
+
 fn smoke(ctx: &Ctx, secs: u64) -> Result<(), String> {
     ensure_tools(ctx)?;
     // On stable, without libFuzzer: every seed passes its target's checks,
     // every target has a binary, the dictionary matches the encoder.
     fuzz_cmd(ctx, "cargo", &["test", "-q", "-p", "migseal-fuzz-harness"])?;
     corpus(ctx)?;
-    let mut build = vec!["+nightly"];
-    build.extend(oss_fuzz::BUILD_ARGS);
-    fuzz_cmd_env(ctx, "cargo", &build, &[("RUSTFLAGS", oss_fuzz::RUSTFLAGS)])?;
+    build(ctx)?;
     let logs = fuzz_dir(ctx).join("target").join("smoke");
     std::fs::create_dir_all(&logs).map_err(|e| format!("{}: {e}", logs.display()))?;
     let all = targets(ctx)?;

@@ -303,16 +303,7 @@ fn render(
 
 /// Replaces the generated section of `path` (or appends one).
 fn write_section(path: &Path, section: &str) -> Result<(), String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let new = match (text.find(BEGIN), text.find(END)) {
-        (Some(a), Some(b)) if b > a => {
-            format!("{}{}{}", &text[..a], section.trim_end(), &text[b + END.len()..])
-        }
-        _ => format!("{}\n{}", text.trim_end_matches('\n').to_owned() + "\n", section),
-    };
-    std::fs::write(path, new).map_err(|e| format!("{}: {e}", path.display()))?;
-    println!("wrote the generated section of {}", path.display());
-    Ok(())
+    crate::generated::write_block(path, BEGIN, END, section)
 }
 
 #[cfg(test)]

@@ -6,6 +6,8 @@
 mod bench;
 mod fuzz;
 mod fuzz_coverage;
+mod fuzz_long;
+mod generated;
 mod install;
 mod kernel;
 mod libvirt;

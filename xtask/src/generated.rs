@@ -1,0 +1,60 @@
+//! Generated blocks inside hand-written reports: a command owns the text
+//! between its BEGIN and END markers and replaces only that, so the notes
+//! people write around it survive every run.
+
+use std::path::Path;
+
+/// `text` with the block between `begin` and `end` (markers included)
+/// replaced by `section`, which carries both markers; appended when the
+/// markers are missing or out of order.
+#[must_use]
+pub fn splice(text: &str, begin: &str, end: &str, section: &str) -> String {
+    match (text.find(begin), text.find(end)) {
+        (Some(a), Some(b)) if b > a => {
+            format!("{}{}{}", &text[..a], section.trim_end(), &text[b + end.len()..])
+        }
+        _ => format!("{}\n\n{}\n", text.trim_end_matches('\n'), section.trim_end()),
+    }
+}
+
+/// The lines strictly between `begin` and `end` in `text` (empty when the
+/// block is missing).
+#[must_use]
+pub fn inside<'t>(text: &'t str, begin: &str, end: &str) -> &'t str {
+    match (text.find(begin), text.find(end)) {
+        (Some(a), Some(b)) if b > a => &text[a + begin.len()..b],
+        _ => "",
+    }
+}
+
+/// Replaces the block in the file at `path` (see [`splice`]).
+///
+/// # Errors
+///
+/// When the file cannot be read or written.
+pub fn write_block(path: &Path, begin: &str, end: &str, section: &str) -> Result<(), String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    std::fs::write(path, splice(&text, begin, end, section))
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    println!("wrote the generated section of {}", path.display());
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const B: &str = "<!-- BEGIN x -->";
+    const E: &str = "<!-- END x -->";
+
+    #[test]
+    fn only_the_block_is_replaced_and_a_missing_one_is_appended() {
+        let text = format!("notes before\n{B}\nold\n{E}\nnotes after\n");
+        let new = splice(&text, B, E, &format!("{B}\nnew\n{E}\n"));
+        assert_eq!(new, format!("notes before\n{B}\nnew\n{E}\nnotes after\n"));
+        assert_eq!(inside(&new, B, E), "\nnew\n");
+        let appended = splice("notes\n", B, E, &format!("{B}\nnew\n{E}\n"));
+        assert_eq!(appended, format!("notes\n\n{B}\nnew\n{E}\n"));
+        assert_eq!(inside("no block", B, E), "");
+    }
+}
