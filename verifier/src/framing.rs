@@ -15,7 +15,8 @@
 //! ```
 //!
 //! Memory is constant: the header record (at most 4096 bytes, decoded once)
-//! and one seal-sized record buffer. No payload byte is ever copied.
+//! and one seal-sized record buffer, then the decoded seal. No payload
+//! byte is ever copied.
 
 use migseal_format::cbor::{ItemScan, len_u64};
 use migseal_format::envelope::{
