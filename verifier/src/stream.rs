@@ -215,17 +215,20 @@ impl<C: Crypto> Verifier<C> {
         while let Some(rest) = input.get(used..).filter(|r| !r.is_empty()) {
             let step = self.walker.advance(&limits, rest)?;
             used = used.saturating_add(step.consumed);
-            let Some(event) = step.event else { continue };
+            // The event is read where the walker wrote it, field by field: a
+            // copy of the whole enum would read its small fields back wider
+            // than they were stored, which stalls the load on every call.
+            let Some(event) = &step.event else { continue };
             // Payload inside a chunk only feeds the chunk's hasher: done in
             // place, without moving the phase (keys, chain and hasher, some
             // hundred bytes) out and back for every fragment.
             if let (Event::Payload { piece, ends_chunk: false }, Phase::Chunk { hasher, .. }) =
-                (&event, &mut self.phase)
+                (event, &mut self.phase)
             {
                 hasher.update(piece.bytes);
                 return Ok(Advance { consumed: used, payload: Some(*piece) });
             }
-            let piece = apply_event(&self.crypto, &mut self.phase, policy, device, event)?;
+            let piece = apply_event(&self.crypto, &mut self.phase, policy, device, *event)?;
             if piece.is_some() {
                 return Ok(Advance { consumed: used, payload: piece });
             }
