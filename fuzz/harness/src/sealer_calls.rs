@@ -1,0 +1,558 @@
+//! `sealer_calls`: an `arbitrary` sequence of [`Sealer`] calls, and one of
+//! CBOR [`Encoder`] calls, correct or not, each checked against a model of
+//! what the call must do.
+//!
+//! Sealer properties:
+//!
+//! - `Sealer::new` refuses a header naming another key (411 at 0) and an
+//!   output buffer shorter than the header record (`BufferTooSmall`);
+//!   otherwise it writes exactly the header record `Header::encode_record`
+//!   gives;
+//! - each call outside its place gets its typed refusal and changes
+//!   nothing: a chunk head or precomputed chunk inside an open chunk or
+//!   after the seal (300), chunk data with no chunk open or beyond the
+//!   declared length (300), a chunk of length 0 (`EmptyChunk`) or over the
+//!   format's maximum (`LengthOverLimit`), `finish` inside a chunk (306)
+//!   or twice (300); `Debug` shows the model's chunk and byte counts;
+//! - the image the correct calls wrote, up to the first `finish`, verifies
+//!   (streaming, in the input's fragments, and whole) with exactly the
+//!   chunks and payload that went in; `VerifiedImage::chunk_count`,
+//!   `payload_len`, `contiguous_payload` and `collect_payload` agree with
+//!   iterating the chunks (a buffer one byte short is refused); the
+//!   inspector's facts agree with the verdict (chunks, payload length,
+//!   smallest and largest chunk, seal offset, image digest).
+//!
+//! Encoder properties: every call's result is the model's (`EncModel`):
+//! canonical heads, map keys in bytewise order (`MapKeysUnsorted`,
+//! `DuplicateMapKey` at the key), nesting to 16 (`NestingTooDeep`), a
+//! full buffer (`BufferTooSmall` at the write position), `map` of more
+//! than 2^63 pairs (`EncoderMisuse`), errors sticky (every later call and
+//! `finish` give the first error), `finish` with a container open
+//! (`EncoderMisuse`); what a finished encoder wrote is the model's bytes,
+//! a sequence of items the canonical reader skips exactly.
+
+use arbitrary::{Arbitrary, Result as ArbResult, Unstructured};
+use migseal_format::cbor::{Encoder, MAX_DEPTH, Sink, SliceSink, skip_item};
+use migseal_format::envelope::{Header, MAX_CHUNK_LEN, MAX_HEADER_LEN, SEAL_RECORD_LEN};
+use migseal_format::{ErrorCode, Ident};
+use migseal_testkit::samples::{HeaderSpec, destination_for, test_key};
+use migseal_verifier::chain::chunk_digest;
+use migseal_verifier::{Dalek, Inspector, Limits, Policy, Sealer, Verifier, verify_image};
+
+use crate::arb;
+use crate::typed::assert_typed;
+
+/// One sealer call.
+#[derive(Arbitrary, Clone, Copy, Debug)]
+pub enum SealerOp {
+    /// `begin_chunk` with a length.
+    Begin(ChunkLen),
+    /// `chunk_data` with the next `n` payload bytes.
+    Data(u16),
+    /// `chunk` with the next `n` bytes.
+    Chunk(u16),
+    /// `chunk_with_digest` over the next `n` bytes (their digest computed
+    /// by the caller).
+    Precomputed(u16),
+    /// `finish`.
+    Finish,
+}
+
+/// A chunk length: mostly small, sometimes 0 or beyond the format's
+/// maximum.
+#[derive(Arbitrary, Clone, Copy, Debug)]
+pub enum ChunkLen {
+    /// 1..=65536 (`n + 1`).
+    Small(u16),
+    /// 0.
+    Zero,
+    /// Beyond `MAX_CHUNK_LEN`.
+    Huge(u16),
+}
+
+impl ChunkLen {
+    fn get(self) -> u64 {
+        match self {
+            Self::Small(n) => u64::from(n % 2048) + 1,
+            Self::Zero => 0,
+            Self::Huge(n) => MAX_CHUNK_LEN + 1 + u64::from(n),
+        }
+    }
+}
+
+/// One encoder call.
+#[derive(Arbitrary, Clone, Copy, Debug)]
+pub enum EncOp {
+    Uint(u64),
+    Int(i64),
+    /// A byte string of this length.
+    Bytes(u8),
+    /// A text string of this length.
+    Text(u8),
+    Array(u8),
+    Map(u8),
+    /// `map(n)` with `2n` overflowing.
+    MapOverflow(u8),
+    Tag(u64),
+    Null,
+    Bool(bool),
+}
+
+/// The whole input.
+#[derive(Debug)]
+pub struct SealerInput {
+    header: HeaderSpec,
+    /// The header names another key than the one sealing.
+    other_key: bool,
+    /// The output buffer for the header (`None`: `MAX_HEADER_LEN`).
+    header_buf: Option<u16>,
+    ops: Vec<SealerOp>,
+    /// Payload bytes the calls take from, cycled.
+    data: Vec<u8>,
+    /// Fragment sizes for the streaming verification (0: the rest).
+    fragments: Vec<u8>,
+    /// The encoder's buffer (`None`: a `Vec`).
+    enc_cap: Option<u16>,
+    enc_ops: Vec<EncOp>,
+}
+
+impl<'a> Arbitrary<'a> for SealerInput {
+    fn arbitrary(u: &mut Unstructured<'a>) -> ArbResult<Self> {
+        Ok(Self {
+            header: arb::header_spec(u)?,
+            other_key: u.ratio(1u8, 8u8)?,
+            header_buf: if u.ratio(1u8, 6u8)? { Some(u.arbitrary()?) } else { None },
+            ops: u.arbitrary_iter()?.take(48).collect::<ArbResult<_>>()?,
+            data: {
+                let n = u.int_in_range(1usize..=64)?;
+                (0..n).map(|_| u.arbitrary()).collect::<ArbResult<_>>()?
+            },
+            fragments: (0..u.int_in_range(0usize..=6)?).map(|_| u.arbitrary()).collect::<ArbResult<_>>()?,
+            enc_cap: u.arbitrary()?,
+            enc_ops: u.arbitrary_iter()?.take(64).collect::<ArbResult<_>>()?,
+        })
+    }
+}
+
+/// The sealer's state as the model sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    Between,
+    Chunk(u64),
+    Finished,
+}
+
+fn fmt_code(c: ErrorCode) -> u16 {
+    c.code()
+}
+
+/// Payload bytes: `data` cycled from `*pos`.
+fn take(data: &[u8], pos: &mut usize, n: usize) -> Vec<u8> {
+    let out = (0..n).map(|i| data[(*pos + i) % data.len()]).collect();
+    *pos += n;
+    out
+}
+
+/// `sealer_calls`.
+///
+/// # Panics
+///
+/// When a property in the module docs does not hold.
+pub fn check(input: &SealerInput) {
+    check_sealer(input);
+    check_encoder(input);
+}
+
+fn check_sealer(input: &SealerInput) {
+    let key = test_key("fuzz/sealer/key");
+    let named = if input.other_key { test_key("fuzz/sealer/other") } else { key.clone() };
+    input.header.with_header(named.key_id(&Dalek), |header: &Header<'_>| {
+        let mut e = Encoder::new(Vec::new());
+        let encoded = header.encode_record(&mut e).and_then(|_| e.finish());
+        let want_header = encoded.as_ref().map_or(Vec::new(), Clone::clone);
+        let cap = input.header_buf.map_or(MAX_HEADER_LEN, usize::from);
+        let mut out = vec![0u8; cap];
+        let made = Sealer::new(key.clone(), Dalek, header, &mut out);
+        let (mut sealer, n) = match made {
+            Err(e) if input.other_key => {
+                assert_eq!((e.code(), e.offset()), (411, 0), "header naming another key: {e}");
+                assert_typed(&e, 0, "sealer_calls");
+                return;
+            }
+            Err(e) => {
+                assert!(
+                    encoded.is_err() || want_header.len() > cap.min(MAX_HEADER_LEN),
+                    "Sealer::new refused a header that fits: {e}"
+                );
+                assert_eq!(e.code(), fmt_code(ErrorCode::BufferTooSmall), "header buffer: {e}");
+                return;
+            }
+            Ok(ok) => {
+                assert!(!input.other_key, "Sealer::new accepted a header naming another key");
+                ok
+            }
+        };
+        assert_eq!(&out[..n], &want_header[..], "the header record Sealer::new wrote");
+        let mut image = out[..n].to_vec();
+        let mut phase = Phase::Between;
+        let (mut seq, mut total) = (0u64, 0u64);
+        let mut chunks: Vec<Vec<u8>> = Vec::new();
+        let mut pos = 0usize;
+        let mut sealed: Option<Vec<u8>> = None;
+        for op in &input.ops {
+            let before = format!("{sealer:?}");
+            let order = |r: migseal_verifier::Result<()>, code: u16, what: &str| {
+                let e = r.expect_err(what);
+                assert_eq!(e.code(), code, "{what}: {e}");
+                assert_typed(&e, 0, "sealer_calls");
+            };
+            match *op {
+                SealerOp::Begin(l) => {
+                    let len = l.get();
+                    let r = sealer.begin_chunk(len);
+                    match phase {
+                        Phase::Between if len == 0 => {
+                            order(r.map(|_| ()), fmt_code(ErrorCode::EmptyChunk), "empty")
+                        }
+                        Phase::Between if len > MAX_CHUNK_LEN => {
+                            order(r.map(|_| ()), fmt_code(ErrorCode::LengthOverLimit), "over max");
+                        }
+                        Phase::Between => {
+                            let head = r.expect("begin_chunk between chunks");
+                            image.extend_from_slice(head.as_bytes());
+                            chunks.push(Vec::new());
+                            phase = Phase::Chunk(len);
+                        }
+                        _ => order(r.map(|_| ()), 300, "begin_chunk out of place"),
+                    }
+                }
+                SealerOp::Data(n) => {
+                    let n = usize::from(n % 1024);
+                    let bytes = take(&input.data, &mut pos, n);
+                    let r = sealer.chunk_data(&bytes);
+                    match phase {
+                        Phase::Chunk(rem) if n as u64 <= rem => {
+                            r.expect("chunk data within the chunk");
+                            image.extend_from_slice(&bytes);
+                            chunks.last_mut().expect("open chunk").extend_from_slice(&bytes);
+                            total += n as u64;
+                            let rem = rem - n as u64;
+                            phase = if rem == 0 {
+                                seq += 1;
+                                Phase::Between
+                            } else {
+                                Phase::Chunk(rem)
+                            };
+                        }
+                        _ => order(r, 300, "chunk data out of place"),
+                    }
+                }
+                SealerOp::Chunk(n) | SealerOp::Precomputed(n) => {
+                    let n = usize::from(n % 2048);
+                    let bytes = take(&input.data, &mut pos, n);
+                    let r = if matches!(op, SealerOp::Chunk(_)) {
+                        sealer.chunk(&bytes)
+                    } else {
+                        let d = chunk_digest(&Dalek, sealer.next_seq(), &bytes);
+                        sealer.chunk_with_digest(n as u64, &d)
+                    };
+                    match phase {
+                        Phase::Between if n == 0 => {
+                            order(r.map(|_| ()), fmt_code(ErrorCode::EmptyChunk), "empty")
+                        }
+                        Phase::Between => {
+                            let head = r.expect("a whole chunk between chunks");
+                            image.extend_from_slice(head.as_bytes());
+                            image.extend_from_slice(&bytes);
+                            chunks.push(bytes);
+                            seq += 1;
+                            total += n as u64;
+                        }
+                        _ => order(r.map(|_| ()), 300, "chunk out of place"),
+                    }
+                }
+                SealerOp::Finish => {
+                    let r = sealer.finish();
+                    match phase {
+                        Phase::Between => {
+                            let seal = r.expect("finish between chunks");
+                            image.extend_from_slice(&seal);
+                            phase = Phase::Finished;
+                            sealed.get_or_insert_with(|| image.clone());
+                        }
+                        Phase::Chunk(_) => order(r.map(|_| ()), 306, "finish inside a chunk"),
+                        Phase::Finished => order(r.map(|_| ()), 300, "finish twice"),
+                    }
+                }
+            }
+            assert_eq!(sealer.next_seq(), seq, "next_seq after {op:?}");
+            let after = format!("{sealer:?}");
+            assert!(
+                after.contains(&format!("chunks: {seq}")) && after.contains(&format!("payload: {total}")),
+                "Debug {after:?} (before: {before}) does not show {seq} chunks, {total} bytes"
+            );
+        }
+        let Some(image) = sealed else { return };
+        check_image(input, &key, header, &image, &chunks);
+    });
+}
+
+/// The sealed image verifies with what went in; accessors and inspection
+/// agree.
+fn check_image(
+    input: &SealerInput,
+    key: &migseal_verifier::SealingKey,
+    header: &Header<'_>,
+    image: &[u8],
+    chunks: &[Vec<u8>],
+) {
+    let payload: Vec<u8> = chunks.concat();
+    let mut policy = Policy::new();
+    policy.trust_key(&Dalek, key.public_key(), header.identity.vendor, &[]).expect("test key");
+    destination_for(&input.header).with_descriptor(|device| {
+        let v = verify_image(image, &policy, device).unwrap_or_else(|e| panic!("sealed image refused: {e}"));
+        let got: Vec<&[u8]> = v.chunks().collect();
+        assert_eq!(got.len(), chunks.len(), "chunks");
+        assert!(got.iter().zip(chunks).all(|(a, b)| *a == &b[..]), "chunk bytes");
+        assert_eq!(v.chunk_count(), chunks.len() as u64, "chunk_count");
+        assert_eq!(v.payload_len(), payload.len() as u64, "payload_len");
+        match v.contiguous_payload() {
+            Some(p) => {
+                assert!(chunks.len() <= 1, "contiguous_payload of {} chunks", chunks.len());
+                assert_eq!(p.bytes(), &payload[..], "contiguous payload");
+            }
+            None => assert!(chunks.len() > 1, "no contiguous_payload for {} chunks", chunks.len()),
+        }
+        let mut buf = vec![0u8; payload.len()];
+        assert_eq!(v.collect_payload(&mut buf).expect("exact buffer").bytes(), &payload[..]);
+        if !payload.is_empty() {
+            let mut short = vec![0u8; payload.len() - 1];
+            let e = v.collect_payload(&mut short).expect_err("a buffer one byte short");
+            assert_eq!(e.code(), fmt_code(ErrorCode::BufferTooSmall), "{e}");
+        }
+
+        // Streaming, in the input's fragments.
+        let mut s = Verifier::default();
+        let mut streamed = Vec::new();
+        let mut at = 0usize;
+        let mut sizes = input.fragments.iter().cycle();
+        while at < image.len() {
+            let n = match sizes.next() {
+                None | Some(0) => image.len() - at,
+                Some(&n) => usize::from(n).min(image.len() - at),
+            };
+            s.feed(&policy, device, &image[at..at + n], |p| streamed.extend_from_slice(p.bytes))
+                .unwrap_or_else(|e| panic!("streamed sealed image refused: {e}"));
+            at += n;
+        }
+        let verdict = s.finish().expect("streamed sealed image");
+        assert_eq!(streamed, payload, "streamed payload");
+        assert_eq!(verdict.chunk_count(), v.chunk_count(), "streamed chunk count");
+        assert_eq!(verdict.image_digest(), v.image_digest(), "streamed image digest");
+        let stored = verdict.stored_payload_less_safe(&streamed).expect("the released bytes' length");
+        assert_eq!(stored.bytes(), &payload[..]);
+        assert!(verdict.stored_payload_less_safe(&image[..payload.len() + 1]).is_none(), "a longer buffer");
+
+        // Inspection agrees.
+        let mut ins = Inspector::new(Dalek, Limits::FORMAT);
+        ins.feed(image).expect("inspect a sealed image");
+        ins.end_of_stream().expect("a complete image");
+        let f = ins.facts();
+        assert_eq!(f.chunks, v.chunk_count(), "facts.chunks");
+        assert_eq!(f.payload_len, v.payload_len(), "facts.payload_len");
+        assert_eq!(f.offset, image.len() as u64, "facts.offset");
+        assert_eq!(f.image_digest.as_ref(), Some(v.image_digest()), "facts.image_digest");
+        assert_eq!(f.seal.map(|(_, at)| at), Some((image.len() - SEAL_RECORD_LEN) as u64), "seal offset");
+        let sizes = chunks.iter().map(|c| c.len() as u64);
+        let want = sizes.clone().min().zip(sizes.max());
+        assert_eq!(f.chunk_sizes, want, "facts.chunk_sizes");
+        let (h, bytes) = ins.header().expect("header read");
+        assert_eq!(h.identity.vendor, Ident::new(&input.header.vendor).expect("vendor"));
+        assert_eq!(bytes, &image[..bytes.len()], "header bytes");
+    });
+}
+
+/// An open container in the model: items left, whether it is a map, where
+/// the current key starts, the previous key's range.
+type ModelFrame = (u64, bool, usize, Option<(usize, usize)>);
+
+/// The encoder model: what a canonical encoder must write.
+#[derive(Default)]
+struct EncModel {
+    out: Vec<u8>,
+    cap: Option<usize>,
+    /// (items left, is map, key start, previous key range).
+    stack: Vec<ModelFrame>,
+    failed: Option<(u16, u64)>,
+}
+
+fn head(major: u8, n: u64) -> Vec<u8> {
+    let m = major << 5;
+    match n {
+        0..=23 => vec![m | n as u8],
+        24..=0xff => vec![m | 24, n as u8],
+        0x100..=0xffff => [vec![m | 25], (n as u16).to_be_bytes().to_vec()].concat(),
+        0x1_0000..=0xffff_ffff => [vec![m | 26], (n as u32).to_be_bytes().to_vec()].concat(),
+        _ => [vec![m | 27], n.to_be_bytes().to_vec()].concat(),
+    }
+}
+
+impl EncModel {
+    fn put(&mut self, b: &[u8]) -> std::result::Result<(), (u16, u64)> {
+        if self.cap.is_some_and(|c| self.out.len() + b.len() > c) {
+            return Err((fmt_code(ErrorCode::BufferTooSmall), self.out.len() as u64));
+        }
+        self.out.extend_from_slice(b);
+        Ok(())
+    }
+
+    fn begin(&mut self) {
+        let pos = self.out.len();
+        if let Some(top) = self.stack.last_mut()
+            && top.1
+            && top.0 % 2 == 0
+        {
+            top.2 = pos;
+        }
+    }
+
+    fn end(&mut self) -> std::result::Result<(), (u16, u64)> {
+        let pos = self.out.len();
+        while let Some(top) = self.stack.last_mut() {
+            if top.1 && top.0 % 2 == 0 {
+                let key = &self.out[top.2..pos];
+                if let Some((a, b)) = top.3 {
+                    let prev = &self.out[a..b];
+                    if key <= prev {
+                        let c =
+                            if key == prev { ErrorCode::DuplicateMapKey } else { ErrorCode::MapKeysUnsorted };
+                        return Err((fmt_code(c), top.2 as u64));
+                    }
+                }
+                top.3 = Some((top.2, pos));
+            }
+            top.0 -= 1;
+            if top.0 > 0 {
+                return Ok(());
+            }
+            self.stack.pop();
+        }
+        Ok(())
+    }
+
+    /// The model's result for `op`.
+    fn apply(&mut self, op: EncOp, payload: &[u8]) -> std::result::Result<(), (u16, u64)> {
+        if let EncOp::MapOverflow(_) = op
+            && self.failed.is_none()
+        {
+            let e = (fmt_code(ErrorCode::EncoderMisuse), self.out.len() as u64);
+            self.failed = Some(e);
+            return Err(e);
+        }
+        if let Some(e) = self.failed {
+            return Err(e);
+        }
+        let r = self.step(op, payload);
+        if let Err(e) = r {
+            self.failed = Some(e);
+        }
+        r
+    }
+
+    fn step(&mut self, op: EncOp, payload: &[u8]) -> std::result::Result<(), (u16, u64)> {
+        self.begin();
+        let container = |m: &mut Self, major: u8, n: u64, items: u64| {
+            m.put(&head(major, n))?;
+            if items == 0 {
+                return m.end();
+            }
+            if m.stack.len() >= MAX_DEPTH {
+                return Err((fmt_code(ErrorCode::NestingTooDeep), 0));
+            }
+            m.stack.push((items, major == 5, 0, None));
+            Ok(())
+        };
+        match op {
+            EncOp::Uint(n) => self.put(&head(0, n))?,
+            EncOp::Int(n) => match u64::try_from(n) {
+                Ok(u) => self.put(&head(0, u))?,
+                Err(_) => self.put(&head(1, (!n) as u64))?,
+            },
+            EncOp::Bytes(n) | EncOp::Text(n) => {
+                let major = if matches!(op, EncOp::Bytes(_)) { 2 } else { 3 };
+                self.put(&head(major, u64::from(n)))?;
+                self.put(&payload[..usize::from(n)])?;
+            }
+            EncOp::Array(n) => return container(self, 4, u64::from(n), u64::from(n)),
+            EncOp::Map(n) => return container(self, 5, u64::from(n), 2 * u64::from(n)),
+            EncOp::Tag(t) => return container(self, 6, t, 1),
+            EncOp::Null => self.put(&[0xf6])?,
+            EncOp::Bool(b) => self.put(&[if b { 0xf5 } else { 0xf4 }])?,
+            EncOp::MapOverflow(_) => unreachable!("handled in apply"),
+        }
+        self.end()
+    }
+}
+
+fn check_encoder(input: &SealerInput) {
+    // Text content must be UTF-8: ASCII drawn from the data.
+    let payload: Vec<u8> = (0..255).map(|i| b'a' + input.data[i % input.data.len()] % 26).collect();
+    let text = std::str::from_utf8(&payload).expect("ASCII");
+    let cap = input.enc_cap.map(|c| usize::from(c % 512));
+    let mut buf = vec![0u8; cap.unwrap_or(0)];
+    let mut model = EncModel { cap, ..EncModel::default() };
+    macro_rules! run {
+        ($e:expr) => {{
+            let mut e = $e;
+            for (i, op) in input.enc_ops.iter().enumerate() {
+                let got = match *op {
+                    EncOp::Uint(n) => e.uint(n).map(|_| ()),
+                    EncOp::Int(n) => e.int(n).map(|_| ()),
+                    EncOp::Bytes(n) => e.bytes(&payload[..usize::from(n)]).map(|_| ()),
+                    EncOp::Text(n) => e.text(&text[..usize::from(n)]).map(|_| ()),
+                    EncOp::Array(n) => e.array(u64::from(n)).map(|_| ()),
+                    EncOp::Map(n) => e.map(u64::from(n)).map(|_| ()),
+                    EncOp::MapOverflow(k) => e.map(u64::MAX - u64::from(k)).map(|_| ()),
+                    EncOp::Tag(t) => e.tag(t).map(|_| ()),
+                    EncOp::Null => e.null().map(|_| ()),
+                    EncOp::Bool(b) => e.bool(b).map(|_| ()),
+                };
+                let want = model.apply(*op, &payload);
+                let got = got.map_err(|e| {
+                    crate::typed::assert_format_message(&e);
+                    (e.code().code(), e.offset())
+                });
+                assert_eq!(got, want, "encoder call {i} {op:?}");
+                if got.is_ok() {
+                    assert_eq!(e.written(), &model.out[..], "bytes after call {i} {op:?}");
+                }
+            }
+            let fin = e.finish().map(|s| s.written().to_vec()).map_err(|e| (e.code().code(), e.offset()));
+            let want_fin = match model.failed {
+                Some(f) => Err(f),
+                None if !model.stack.is_empty() => Err((fmt_code(ErrorCode::EncoderMisuse), model.out.len() as u64)),
+                None => Ok(model.out.clone()),
+            };
+            assert_eq!(fin, want_fin, "finish");
+            fin.ok()
+        }};
+    }
+    let finished = match cap {
+        Some(_) => run!(Encoder::new(SliceSink::new(&mut buf))),
+        None => run!(Encoder::new(Vec::new())),
+    };
+    if let Some(written) = finished {
+        let tags: Vec<u64> = input
+            .enc_ops
+            .iter()
+            .filter_map(|op| if let EncOp::Tag(t) = op { Some(*t) } else { None })
+            .collect();
+        let mut at = 0;
+        while at < written.len() {
+            let n = skip_item(&written[at..], at as u64, &tags)
+                .unwrap_or_else(|e| panic!("the reader refuses encoder output at {at}: {e}"));
+            assert!(n > 0, "an empty item");
+            at += n;
+        }
+    }
+}
