@@ -515,6 +515,8 @@ impl<'a> Arbitrary<'a> for VirtioInput {
 /// increasing, driver features within the device's, queue indices below
 /// `num_queues`, valid queue and status values.
 fn normalize(parts: &mut Vec<OwnedPart>) {
+    // No `num_queues` can cover queue 65535.
+    parts.retain(|p| !matches!(p, OwnedPart::Vq(u16::MAX, _) | OwnedPart::Notify(u16::MAX, _)));
     let top = parts.iter().filter_map(OwnedPart::rank).max().unwrap_or(0);
     let defaults = [
         OwnedPart::Dev(vec![0xff; 8]),
@@ -543,7 +545,6 @@ fn normalize(parts: &mut Vec<OwnedPart>) {
             _ => None,
         })
         .max();
-    parts.retain(|p| !matches!(p, OwnedPart::Vq(u16::MAX, _) | OwnedPart::Notify(u16::MAX, _)));
     for p in parts.iter_mut() {
         match p {
             OwnedPart::Drv(b) => {
