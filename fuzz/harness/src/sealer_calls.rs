@@ -33,11 +33,13 @@
 
 use arbitrary::{Arbitrary, Result as ArbResult, Unstructured};
 use migseal_format::cbor::{Encoder, MAX_DEPTH, Sink, SliceSink, skip_item};
-use migseal_format::envelope::{Header, MAX_CHUNK_LEN, MAX_HEADER_LEN, SEAL_RECORD_LEN};
+use migseal_format::envelope::{Header, MAX_CHUNK_LEN, MAX_HEADER_LEN, SEAL_RECORD_LEN, Seal};
 use migseal_format::{ErrorCode, Ident};
 use migseal_testkit::samples::{HeaderSpec, destination_for, test_key};
 use migseal_verifier::chain::chunk_digest;
-use migseal_verifier::{Dalek, Inspector, Limits, Policy, Sealer, Verifier, verify_image};
+use migseal_verifier::{
+    CryptoFailure, Dalek, Inspector, Limits, Policy, Sealer, Verifier, verify_image, verify_with_public_key,
+};
 
 use crate::arb;
 use crate::typed::assert_typed;
@@ -331,8 +333,21 @@ fn check_image(
             assert_eq!(e.code(), fmt_code(ErrorCode::BufferTooSmall), "{e}");
         }
 
+        // The seal's signature is the signer's over the `Sig_structure` of
+        // the verified image digest, and no other key's.
+        let sig: [u8; 64] = image[image.len() - 64..].try_into().expect("64 bytes");
+        let tbs = Seal::to_be_signed(&key.key_id(&Dalek), v.image_digest());
+        assert_eq!(verify_with_public_key(&Dalek, &key.public_key(), &tbs, &sig), Ok(()), "seal signature");
+        let other = test_key("fuzz/sealer/other").public_key();
+        assert_eq!(
+            verify_with_public_key(&Dalek, &other, &tbs, &sig),
+            Err(CryptoFailure::BadSignature),
+            "the seal verifies under another key"
+        );
+
         // Streaming, in the input's fragments.
         let mut s = Verifier::default();
+        assert!(s.awaits_header(), "a new verifier awaits the header");
         let mut streamed = Vec::new();
         let mut at = 0usize;
         let mut sizes = input.fragments.iter().cycle();
@@ -345,6 +360,7 @@ fn check_image(
                 .unwrap_or_else(|e| panic!("streamed sealed image refused: {e}"));
             at += n;
         }
+        assert!(!s.awaits_header() && s.failure().is_none(), "after the whole image: {s:?}");
         let verdict = s.finish().expect("streamed sealed image");
         assert_eq!(streamed, payload, "streamed payload");
         assert_eq!(verdict.chunk_count(), v.chunk_count(), "streamed chunk count");
@@ -352,9 +368,14 @@ fn check_image(
         let stored = verdict.stored_payload_less_safe(&streamed).expect("the released bytes' length");
         assert_eq!(stored.bytes(), &payload[..]);
         assert!(verdict.stored_payload_less_safe(&image[..payload.len() + 1]).is_none(), "a longer buffer");
+        assert_eq!(verdict.header_bytes(), &image[..verdict.header_bytes().len()], "verdict header bytes");
+        let (count, digest) = (verdict.chunk_count(), *verdict.image_digest());
+        let again = s.verdict().expect("the verdict stays available after finish");
+        assert_eq!((again.chunk_count(), *again.image_digest()), (count, digest), "verdict()");
 
-        // Inspection agrees.
-        let mut ins = Inspector::new(Dalek, Limits::FORMAT);
+        // Inspection agrees (the default inspector walks under the
+        // format's own limits).
+        let mut ins = Inspector::default();
         ins.feed(image).expect("inspect a sealed image");
         ins.end_of_stream().expect("a complete image");
         let f = ins.facts();
@@ -366,6 +387,9 @@ fn check_image(
         let sizes = chunks.iter().map(|c| c.len() as u64);
         let want = sizes.clone().min().zip(sizes.max());
         assert_eq!(f.chunk_sizes, want, "facts.chunk_sizes");
+        let mut bounded = Inspector::new(Dalek, Limits::FORMAT);
+        bounded.feed(image).expect("inspect under the format's limits");
+        assert_eq!(bounded.facts(), f, "Inspector::default() = Inspector::new(Dalek, Limits::FORMAT)");
         let (h, bytes) = ins.header().expect("header read");
         assert_eq!(h.identity.vendor, Ident::new(&input.header.vendor).expect("vendor"));
         assert_eq!(bytes, &image[..bytes.len()], "header bytes");

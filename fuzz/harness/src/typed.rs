@@ -30,6 +30,8 @@ pub fn assert_typed(e: &Error, len: usize, what: &str) {
         table_row(e.code()).unwrap_or_else(|| panic!("{what}: code {} is in no table: {e:?}", e.code()));
     assert_eq!((e.name(), e.errno()), row, "{what}: name/errno of code {}", e.code());
     assert!(!e.to_string().is_empty(), "{what}: empty message for {e:?}");
+    assert!(!e.kind().summary().is_empty(), "{what}: no summary line for {e:?}");
+    assert_eq!(e.kind().code(), e.code(), "{what}: kind and error disagree on the code");
     assert!(e.offset() <= len as u64, "{what}: offset {} beyond the {len} bytes given: {e}", e.offset());
 }
 
