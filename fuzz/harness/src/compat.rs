@@ -85,6 +85,23 @@ pub fn check(input: &CompatInput) {
             let (codes, version) = oracle(a, b);
             let got: Vec<CompatCode> = c.reasons().map(|r| r.code()).collect();
             assert_eq!(got, kept_by_rule(&codes), "reasons differ from the oracle's");
+            for r in c.reasons() {
+                // A reason says what differs, in words and with the
+                // descriptors' own names; `map` changes the strings' type,
+                // not the reason.
+                let text = r.to_string();
+                assert!(!text.is_empty(), "{:?} has no message", r.code());
+                let mapped = r.map(|s| s.as_str());
+                assert_eq!(mapped.code(), r.code(), "map keeps the reason");
+                assert_eq!(mapped.to_string(), text, "map keeps the message");
+                if let migseal_verifier::compat::Reason::ConfigMismatch { source, destination } = r {
+                    for side in [source, destination] {
+                        if let migseal_verifier::compat::ConfigSide::Present(k) = side {
+                            assert!(text.contains(k.as_str()), "{text:?} does not name config kind {k}");
+                        }
+                    }
+                }
+            }
             assert_eq!(c.total(), codes.len(), "reason count differs from the oracle's");
             assert_eq!(c.is_compatible(), codes.is_empty());
             assert_eq!(c.chosen_version(), version, "chosen version differs from the oracle's");

@@ -41,6 +41,8 @@ use migseal_verifier::{
     key_id, verify_image,
 };
 
+use migseal_verifier::webcrypto_checks::{SMALL_ORDER_ENCODINGS, is_small_order_encoding};
+
 use crate::typed::assert_typed;
 
 /// The image's header facts the oracle reads.
@@ -109,6 +111,8 @@ enum KeyPick {
     Other,
     /// The identity point: small order, 409.
     Weak,
+    /// Any of the 14 small-order encodings (409).
+    SmallOrder(u8),
     /// Not a point: 602.
     NonPoint,
     /// Any 32 bytes.
@@ -220,6 +224,9 @@ impl Described {
                 p[0] = 1;
                 p
             }),
+            KeyPick::SmallOrder(i) => {
+                hex(&SMALL_ORDER_ENCODINGS[usize::from(i) % SMALL_ORDER_ENCODINGS.len()])
+            }
             KeyPick::NonPoint => hex(&f.non_point),
             KeyPick::Raw(b) => hex(&b),
             KeyPick::BadHex => "zz".repeat(32),
@@ -538,6 +545,18 @@ pub fn check(input: &PolicyInput) {
             }
         }
     };
+    // The byte table WebCrypto hosts use (no curve arithmetic) names
+    // exactly the keys the curve library finds weak.
+    for t in &file.trusted {
+        if let Some(pk) = key32(&t.public_key) {
+            let weak = matches!(Dalek.prepare_public_key(&pk), Err(migseal_verifier::CryptoFailure::WeakKey));
+            assert_eq!(
+                is_small_order_encoding(&pk),
+                weak,
+                "small-order table vs curve25519-dalek for {pk:02x?}"
+            );
+        }
+    }
     let expected = expect_load(&file, store_verdict);
     let loaded = file.to_policy();
     let policy = match (expected, loaded) {

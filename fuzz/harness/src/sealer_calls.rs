@@ -38,7 +38,8 @@ use migseal_format::{ErrorCode, Ident};
 use migseal_testkit::samples::{HeaderSpec, destination_for, test_key};
 use migseal_verifier::chain::chunk_digest;
 use migseal_verifier::{
-    CryptoFailure, Dalek, Inspector, Limits, Policy, Sealer, Verifier, verify_image, verify_with_public_key,
+    CryptoFailure, Dalek, DeferredEvent, DeferredVerifier, Inspector, Limits, Policy, Sealer, Verifier,
+    verify_image, verify_with_public_key,
 };
 
 use crate::arb;
@@ -100,6 +101,30 @@ pub enum EncOp {
     Bool(bool),
 }
 
+/// How `DeferredVerifier` is driven over a sealed image.
+#[derive(Arbitrary, Clone, Copy, Debug)]
+pub struct DeferredPlan {
+    /// Pass over payloads with `skip_payload` instead of reading them.
+    skip: bool,
+    /// Push each chunk digest this many chunks late (the rest before
+    /// `finish`).
+    lag: u8,
+    misuse: Option<DeferredMisuse>,
+}
+
+/// One wrong use of the deferred verifier.
+#[derive(Arbitrary, Clone, Copy, Debug)]
+pub enum DeferredMisuse {
+    /// Push a digest for the chunk after the next one due (301).
+    OutOfOrder,
+    /// Push a digest before its chunk was walked (306).
+    Ahead,
+    /// `finish` with digests still due (306 at the seal).
+    FinishEarly,
+    /// A wrong digest for chunk `n` (600 at the signature).
+    WrongDigest(u8),
+}
+
 /// The whole input.
 #[derive(Debug)]
 pub struct SealerInput {
@@ -113,6 +138,8 @@ pub struct SealerInput {
     data: Vec<u8>,
     /// Fragment sizes for the streaming verification (0: the rest).
     fragments: Vec<u8>,
+    /// How the deferred verifier is driven over the sealed image.
+    deferred: DeferredPlan,
     /// The encoder's buffer (`None`: a `Vec`).
     enc_cap: Option<u16>,
     enc_ops: Vec<EncOp>,
@@ -130,6 +157,7 @@ impl<'a> Arbitrary<'a> for SealerInput {
                 (0..n).map(|_| u.arbitrary()).collect::<ArbResult<_>>()?
             },
             fragments: (0..u.int_in_range(0usize..=6)?).map(|_| u.arbitrary()).collect::<ArbResult<_>>()?,
+            deferred: u.arbitrary()?,
             enc_cap: u.arbitrary()?,
             enc_ops: u.arbitrary_iter()?.take(64).collect::<ArbResult<_>>()?,
         })
@@ -373,6 +401,11 @@ fn check_image(
         let again = s.verdict().expect("the verdict stays available after finish");
         assert_eq!((again.chunk_count(), *again.image_digest()), (count, digest), "verdict()");
 
+        check_deferred(input, image, &policy, device, chunks, &v);
+        if !payload.is_empty() {
+            check_debug_is_structure(image, &policy, device);
+        }
+
         // Inspection agrees (the default inspector walks under the
         // format's own limits).
         let mut ins = Inspector::default();
@@ -394,6 +427,174 @@ fn check_image(
         assert_eq!(h.identity.vendor, Ident::new(&input.header.vendor).expect("vendor"));
         assert_eq!(bytes, &image[..bytes.len()], "header bytes");
     });
+}
+
+/// `Debug` of the verifiers prints structure (phase, offsets, counts),
+/// never the untrusted bytes: two images that differ in one payload byte
+/// print alike at every point of the walk.
+fn check_debug_is_structure(
+    image: &[u8],
+    policy: &Policy,
+    device: &migseal_format::envelope::Descriptor<'_>,
+) {
+    let ranges = migseal_testkit::samples::record_ranges(image);
+    // The last byte of the first chunk record is a payload byte.
+    let at = ranges[1].end - 1;
+    let mut other = image.to_vec();
+    other[at] ^= 0xa5;
+    let mut a = Verifier::default();
+    let mut b = Verifier::default();
+    let mut da = DeferredVerifier::default();
+    let mut db = DeferredVerifier::default();
+    for cut in [at, image.len()] {
+        let from = if cut == at { 0 } else { at };
+        a.feed(policy, device, &image[from..cut], |_| {}).expect("walk");
+        b.feed(policy, device, &other[from..cut], |_| {}).expect("walk");
+        assert_eq!(format!("{a:?}"), format!("{b:?}"), "Verifier Debug depends on payload bytes");
+        let (mut pa, mut pb) = (from, from);
+        while pa < cut {
+            pa += da.advance(policy, device, &image[pa..cut]).expect("walk").consumed;
+        }
+        while pb < cut {
+            pb += db.advance(policy, device, &other[pb..cut]).expect("walk").consumed;
+        }
+        assert_eq!(format!("{da:?}"), format!("{db:?}"), "DeferredVerifier Debug depends on payload bytes");
+    }
+}
+
+/// `DeferredVerifier` over the sealed image, in the input's fragments,
+/// with chunk digests pushed as the plan says: the streaming verdict
+/// (same image digest, counts, payload pieces) when used correctly; a
+/// wrong use gets its refusal, and every later call the same one.
+fn check_deferred(
+    input: &SealerInput,
+    image: &[u8],
+    policy: &Policy,
+    device: &migseal_format::envelope::Descriptor<'_>,
+    chunks: &[Vec<u8>],
+    v: &migseal_verifier::VerifiedImage<'_>,
+) {
+    let plan = input.deferred;
+    let n = chunks.len() as u64;
+    let sig_at = (image.len() - 64) as u64;
+    let seal_at = (image.len() - SEAL_RECORD_LEN) as u64;
+    let mut d = DeferredVerifier::default();
+    let digest = |seq: u64| chunk_digest(&Dalek, seq, &chunks[seq as usize]);
+    let mut failed: Option<migseal_verifier::Error> = None;
+    // The refusal the plan calls for, or a panic on any other outcome.
+    let refused = |r: migseal_verifier::Result<()>, code: u16, at: u64, what: &str| {
+        let e = r.expect_err(what);
+        assert_eq!((e.code(), e.offset()), (code, at), "deferred {what}: {e}");
+        Some(e)
+    };
+    if let Some(DeferredMisuse::Ahead) = plan.misuse {
+        failed = refused(d.push_chunk_digest(0, &[7; 32]), 306, 0, "a digest before any chunk");
+    }
+    let mut pieces: Vec<Vec<u8>> = Vec::new();
+    let mut done = 0u64; // chunks whose payload has been read or skipped
+    let mut pushed = 0u64;
+    let lag = u64::from(plan.lag % 4);
+    let mut pos = 0usize;
+    let mut sizes = input.fragments.iter().cycle();
+    while failed.is_none() && pos < image.len() {
+        let end = match sizes.next() {
+            None | Some(0) => image.len(),
+            Some(&k) => (pos + usize::from(k)).min(image.len()),
+        };
+        let step =
+            d.advance(policy, device, &image[pos..end]).unwrap_or_else(|e| panic!("deferred walk: {e}"));
+        assert!(step.consumed > 0 || step.event.is_some(), "the deferred walk made no progress at {pos}");
+        pos += step.consumed;
+        match step.event {
+            Some(DeferredEvent::ChunkStart { seq, len, stream_offset, .. }) => {
+                assert_eq!(
+                    (seq, len),
+                    (pieces.len() as u64, chunks[seq as usize].len() as u64),
+                    "chunk start"
+                );
+                assert_eq!(stream_offset, pos as u64, "chunk start offset");
+                pieces.push(Vec::new());
+                if plan.skip {
+                    let skipped = d.skip_payload(len).expect("skip a chunk's payload");
+                    assert_eq!(skipped, len, "skip_payload skips the whole chunk");
+                    assert_eq!(d.payload_remaining(), 0);
+                    pieces[seq as usize] = chunks[seq as usize].clone();
+                    pos += len as usize;
+                    done += 1;
+                }
+            }
+            Some(DeferredEvent::Payload { piece, ends_chunk }) => {
+                assert_eq!(piece.stream_offset, (pos - piece.bytes.len()) as u64, "piece offset");
+                pieces[piece.seq as usize].extend_from_slice(piece.bytes);
+                if ends_chunk {
+                    done += 1;
+                }
+            }
+            None => {}
+        }
+        assert_eq!(d.chunks_walked(), done, "chunks walked");
+        // Digests due, pushed `lag` chunks late.
+        while pushed + lag < done && failed.is_none() {
+            if let Some(DeferredMisuse::OutOfOrder) = plan.misuse
+                && pushed + 1 < done
+            {
+                failed = refused(
+                    d.push_chunk_digest(pushed + 1, &digest(pushed + 1)),
+                    301,
+                    pos as u64,
+                    "out of order",
+                );
+                break;
+            }
+            let mut dg = digest(pushed);
+            if matches!(plan.misuse, Some(DeferredMisuse::WrongDigest(k)) if u64::from(k) % n.max(1) == pushed)
+            {
+                dg[0] ^= 1;
+            }
+            d.push_chunk_digest(pushed, &dg).expect("a digest in order, after its chunk");
+            pushed += 1;
+        }
+    }
+    if failed.is_none() {
+        assert_eq!(pieces, chunks, "the deferred walk's payload pieces");
+        assert!(d.is_sealed() && d.payload_remaining() == 0 && d.offset() == image.len() as u64, "{d:?}");
+        if let Some(DeferredMisuse::FinishEarly) = plan.misuse
+            && pushed < n
+        {
+            failed = refused(d.finish().map(|_| ()), 306, seal_at, "finish with digests due");
+        }
+    }
+    while failed.is_none() && pushed < n {
+        let mut dg = digest(pushed);
+        if matches!(plan.misuse, Some(DeferredMisuse::WrongDigest(k)) if u64::from(k) % n == pushed) {
+            dg[0] ^= 1;
+        }
+        d.push_chunk_digest(pushed, &dg).expect("the remaining digests in order");
+        pushed += 1;
+    }
+    if failed.is_none() {
+        assert_eq!(d.digests_pushed(), n, "digests pushed");
+        let r = d.finish().map(|verdict| (verdict.chunk_count(), *verdict.image_digest()));
+        if let Some(DeferredMisuse::WrongDigest(_)) = plan.misuse
+            && n > 0
+        {
+            failed = refused(r.map(|_| ()), 600, sig_at, "a wrong chunk digest");
+        } else {
+            assert_eq!(r.expect("deferred verification"), (n, *v.image_digest()), "deferred verdict");
+            let again = d.verdict().expect("verdict after finish");
+            assert_eq!(again.payload_len(), v.payload_len(), "deferred payload length");
+            assert!(d.failure().is_none());
+        }
+    }
+    if let Some(e) = failed {
+        // Sticky: every later call gives the same refusal.
+        assert_eq!(d.failure(), Some(e), "failure()");
+        assert_eq!(d.advance(policy, device, image).err(), Some(e), "advance after a failure");
+        assert_eq!(d.skip_payload(1).err(), Some(e), "skip after a failure");
+        assert_eq!(d.push_chunk_digest(0, &[0; 32]).err(), Some(e), "push after a failure");
+        assert_eq!(d.finish().err(), Some(e), "finish after a failure");
+        assert!(d.verdict().is_none());
+    }
 }
 
 /// An open container in the model: items left, whether it is a map, where
