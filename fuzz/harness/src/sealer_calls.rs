@@ -32,7 +32,7 @@
 //! a sequence of items the canonical reader skips exactly.
 
 use arbitrary::{Arbitrary, Result as ArbResult, Unstructured};
-use migseal_format::cbor::{Encoder, MAX_DEPTH, Sink, SliceSink, skip_item};
+use migseal_format::cbor::{Encoder, MAX_DEPTH, Sink, SliceSink, argument_len, parse_head, skip_item};
 use migseal_format::envelope::{Header, MAX_CHUNK_LEN, MAX_HEADER_LEN, SEAL_RECORD_LEN, Seal};
 use migseal_format::{ErrorCode, Ident};
 use migseal_testkit::samples::{HeaderSpec, destination_for, test_key};
@@ -132,7 +132,11 @@ pub struct SealerInput {
     /// The header names another key than the one sealing.
     other_key: bool,
     /// The output buffer for the header (`None`: `MAX_HEADER_LEN`).
-    header_buf: Option<u16>,
+    /// The output buffer for the header, as a share of the header
+    /// record's length in 255ths (`None`: `MAX_HEADER_LEN`), so that short
+    /// buffers end anywhere inside the record; the same share sizes a
+    /// buffer for the destination descriptor.
+    header_buf: Option<u8>,
     ops: Vec<SealerOp>,
     /// Payload bytes the calls take from, cycled.
     data: Vec<u8>,
@@ -200,7 +204,10 @@ fn check_sealer(input: &SealerInput) {
         let mut e = Encoder::new(Vec::new());
         let encoded = header.encode_record(&mut e).and_then(|_| e.finish());
         let want_header = encoded.as_ref().map_or(Vec::new(), Clone::clone);
-        let cap = input.header_buf.map_or(MAX_HEADER_LEN, usize::from);
+        let cap = input.header_buf.map_or(MAX_HEADER_LEN, |k| want_header.len() * usize::from(k) / 255);
+        if let Some(k) = input.header_buf {
+            check_descriptor_encode(&input.header, k);
+        }
         let mut out = vec![0u8; cap];
         let made = Sealer::new(key.clone(), Dalek, header, &mut out);
         let (mut sealer, n) = match made {
@@ -324,6 +331,30 @@ fn check_sealer(input: &SealerInput) {
         }
         let Some(image) = sealed else { return };
         check_image(input, &key, header, &image, &chunks);
+    });
+}
+
+/// The destination descriptor encoded into a buffer of `k`/255 of its
+/// length: the whole encoding when it fits, else `BufferTooSmall` at the
+/// first byte that does not fit, never a partial success.
+fn check_descriptor_encode(spec: &HeaderSpec, k: u8) {
+    destination_for(spec).with_descriptor(|d| {
+        let mut e = Encoder::new(Vec::new());
+        d.encode(&mut e).expect("a descriptor encodes into a Vec");
+        let full = e.finish().expect("complete");
+        let cap = full.len() * usize::from(k) / 255;
+        let mut buf = vec![0u8; cap];
+        let mut e = Encoder::new(SliceSink::new(&mut buf));
+        let r = d.encode(&mut e).and_then(|()| e.finish().map(|s| s.len()));
+        if cap >= full.len() {
+            assert_eq!(r.expect("fits"), full.len());
+            assert_eq!(buf, full, "descriptor bytes");
+        } else {
+            let err = r.expect_err("a short buffer");
+            assert_eq!(err.code(), ErrorCode::BufferTooSmall, "{err}");
+            assert!(err.offset() <= cap as u64, "{err} beyond the {cap}-byte buffer");
+            crate::typed::assert_format_message(&err);
+        }
     });
 }
 
@@ -622,6 +653,17 @@ fn head(major: u8, n: u64) -> Vec<u8> {
     }
 }
 
+/// `head` checked against the library: `parse_head` reads it back whole,
+/// and `Head::encoded_len` / `argument_len` give its length.
+fn checked_head(major: u8, n: u64) -> Vec<u8> {
+    let h = head(major, n);
+    let (parsed, len) = parse_head(&h, 0).unwrap_or_else(|e| panic!("parse_head refuses {h:02x?}: {e}"));
+    assert_eq!(len, h.len(), "parse_head length of {h:02x?}");
+    assert_eq!(parsed.encoded_len(), h.len(), "Head::encoded_len of {parsed:?}");
+    assert_eq!(argument_len(n), h.len(), "argument_len({n})");
+    h
+}
+
 impl EncModel {
     fn put(&mut self, b: &[u8]) -> std::result::Result<(), (u16, u64)> {
         if self.cap.is_some_and(|c| self.out.len() + b.len() > c) {
@@ -687,7 +729,7 @@ impl EncModel {
     fn step(&mut self, op: EncOp, payload: &[u8]) -> std::result::Result<(), (u16, u64)> {
         self.begin();
         let container = |m: &mut Self, major: u8, n: u64, items: u64| {
-            m.put(&head(major, n))?;
+            m.put(&checked_head(major, n))?;
             if items == 0 {
                 return m.end();
             }
@@ -698,14 +740,14 @@ impl EncModel {
             Ok(())
         };
         match op {
-            EncOp::Uint(n) => self.put(&head(0, n))?,
+            EncOp::Uint(n) => self.put(&checked_head(0, n))?,
             EncOp::Int(n) => match u64::try_from(n) {
-                Ok(u) => self.put(&head(0, u))?,
-                Err(_) => self.put(&head(1, (!n) as u64))?,
+                Ok(u) => self.put(&checked_head(0, u))?,
+                Err(_) => self.put(&checked_head(1, (!n) as u64))?,
             },
             EncOp::Bytes(n) | EncOp::Text(n) => {
                 let major = if matches!(op, EncOp::Bytes(_)) { 2 } else { 3 };
-                self.put(&head(major, u64::from(n)))?;
+                self.put(&checked_head(major, u64::from(n)))?;
                 self.put(&payload[..usize::from(n)])?;
             }
             EncOp::Array(n) => return container(self, 4, u64::from(n), u64::from(n)),

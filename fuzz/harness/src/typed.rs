@@ -49,4 +49,11 @@ pub fn assert_format_message(e: &migseal_format::Error) {
     assert!(text.starts_with(&head), "format error message {text:?} does not open with {head:?}");
     assert!(!c.what().is_empty() && !c.advice().is_empty() && !c.summary().is_empty(), "{c:?} lacks a text");
     assert!(c.errno() > 0, "{c:?} has no errno");
+    if !e.field().is_empty() {
+        assert!(text.contains(e.field()), "format error message {text:?} does not name its field");
+    }
+    // Moving an error into a larger stream moves only its offset.
+    let moved = e.shifted(4096);
+    assert_eq!(moved.offset(), e.offset().saturating_add(4096), "shifted offset");
+    assert_eq!((moved.code(), moved.field(), moved.detail()), (e.code(), e.field(), e.detail()), "shifted");
 }
