@@ -76,6 +76,19 @@ pub fn check(input: &CompatInput) {
             assert_eq!(&decoded_a, da, "descriptor does not round-trip");
             assert_eq!(encode(&decoded_a), ea, "decoded descriptor re-encodes differently");
 
+            // A descriptor's version set holds exactly its ranges' versions
+            // (the bounds, and one step outside each), slice-built or
+            // decoded alike.
+            for (spec, d) in [(a, da), (a, &decoded_a), (b, db)] {
+                assert!(!d.versions.is_empty(), "a descriptor without versions");
+                for &(lo, hi) in &spec.versions {
+                    for v in [lo, hi, (lo.0, lo.1.wrapping_sub(1)), (hi.0, hi.1.wrapping_add(1))] {
+                        let want = spec.versions.iter().any(|&(l, h)| l <= v && v <= h);
+                        let got = d.versions.contains(migseal_format::envelope::StateVersion::new(v.0, v.1));
+                        assert_eq!(got, want, "versions.contains({v:?}) over {:?}", spec.versions);
+                    }
+                }
+            }
             let c = compat::check(da, db);
             assert_eq!(
                 compat::check(&decoded_a, &decoded_b),

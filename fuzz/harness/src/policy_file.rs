@@ -410,6 +410,8 @@ fn expect_load(file: &PolicyFile, verdict_of_raw: impl Fn(&[u8; 32]) -> Option<u
         if !is_subject(s) {
             return Load::Field("subject".into());
         }
+        let subject = migseal_format::Subject::new(s).expect("a subject by the spec's rule");
+        assert_eq!(subject.to_string(), *s, "a subject prints as itself");
         m.subject = Some(s.clone());
     }
     Load::Loaded(m)

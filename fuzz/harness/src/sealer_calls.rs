@@ -345,7 +345,11 @@ fn check_descriptor_encode(spec: &HeaderSpec, k: u8) {
         let cap = full.len() * usize::from(k) / 255;
         let mut buf = vec![0u8; cap];
         let mut e = Encoder::new(SliceSink::new(&mut buf));
-        let r = d.encode(&mut e).and_then(|()| e.finish().map(|s| s.len()));
+        let r = d.encode(&mut e).and_then(|()| e.finish()).map(|sink| {
+            assert_eq!(sink.written().len(), sink.len(), "SliceSink::len");
+            assert!(!sink.is_empty(), "a descriptor is never empty");
+            sink.len()
+        });
         if cap >= full.len() {
             assert_eq!(r.expect("fits"), full.len());
             assert_eq!(buf, full, "descriptor bytes");
@@ -790,6 +794,12 @@ fn check_encoder(input: &SealerInput) {
                     (e.code().code(), e.offset())
                 });
                 assert_eq!(got, want, "encoder call {i} {op:?}");
+                // Debug shows the nesting and the failure, not the bytes.
+                let debug = format!("{e:?}");
+                assert!(
+                    debug.contains(&format!("depth: {}", model.stack.len())) || model.failed.is_some(),
+                    "Encoder Debug {debug:?} after call {i}"
+                );
                 if got.is_ok() {
                     assert_eq!(e.written(), &model.out[..], "bytes after call {i} {op:?}");
                 }
