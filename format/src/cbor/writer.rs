@@ -284,9 +284,9 @@ impl<S: Sink> Encoder<S> {
     /// overflows.
     pub fn map(&mut self, n: u64) -> Result<&mut Self> {
         let Some(items) = n.checked_mul(2) else {
-            let e = self.misuse(Detail::Limit { limit: u64::MAX / 2, found: n });
-            self.failed = Some(e);
-            return Err(e);
+            // Through `guarded`, so an earlier failure stays the one
+            // reported (errors are sticky).
+            return self.guarded(|e| Err(e.misuse(Detail::Limit { limit: u64::MAX / 2, found: n })));
         };
         self.container(5, n, Some(items))
     }
@@ -395,6 +395,18 @@ mod tests {
         })
         .unwrap_err();
         assert_eq!(e.code(), ErrorCode::DuplicateMapKey);
+    }
+
+    #[test]
+    fn an_overflowing_map_after_a_failure_keeps_the_first_error() {
+        // Found by the `sealer_calls` fuzz target: `map` with `2n`
+        // overflowing replaced the sticky error instead of returning it.
+        let mut buf = [0u8; 1];
+        let mut e = Encoder::new(SliceSink::new(&mut buf));
+        let first = e.bytes(&[1, 2, 3]).unwrap_err();
+        assert_eq!(first.code(), ErrorCode::BufferTooSmall);
+        assert_eq!(e.map(u64::MAX).unwrap_err(), first);
+        assert_eq!(e.finish().unwrap_err(), first);
     }
 
     #[test]

@@ -62,9 +62,12 @@ pub fn check(data: &[u8]) {
     if tagged.is_err() {
         return;
     }
-    let events: Vec<Event<'_>> = Events::new(data)
+    let mut view = Events::new(data);
+    let events: Vec<Event<'_>> = view
+        .by_ref()
         .collect::<Result<_, _>>()
         .unwrap_or_else(|e| panic!("the event view refused an accepted item: {e}"));
+    assert_eq!(view.offset(), len, "the event view stopped before the item's end");
     let mut enc = Encoder::new(Vec::new());
     for ev in &events {
         ev.encode(&mut enc).unwrap_or_else(|e| panic!("the writer refused event {ev:?}: {e}"));

@@ -76,6 +76,19 @@ pub fn check(input: &CompatInput) {
             assert_eq!(&decoded_a, da, "descriptor does not round-trip");
             assert_eq!(encode(&decoded_a), ea, "decoded descriptor re-encodes differently");
 
+            // A descriptor's version set holds exactly its ranges' versions
+            // (the bounds, and one step outside each), slice-built or
+            // decoded alike.
+            for (spec, d) in [(a, da), (a, &decoded_a), (b, db)] {
+                assert!(!d.versions.is_empty(), "a descriptor without versions");
+                for &(lo, hi) in &spec.versions {
+                    for v in [lo, hi, (lo.0, lo.1.wrapping_sub(1)), (hi.0, hi.1.wrapping_add(1))] {
+                        let want = spec.versions.iter().any(|&(l, h)| l <= v && v <= h);
+                        let got = d.versions.contains(migseal_format::envelope::StateVersion::new(v.0, v.1));
+                        assert_eq!(got, want, "versions.contains({v:?}) over {:?}", spec.versions);
+                    }
+                }
+            }
             let c = compat::check(da, db);
             assert_eq!(
                 compat::check(&decoded_a, &decoded_b),
@@ -85,6 +98,23 @@ pub fn check(input: &CompatInput) {
             let (codes, version) = oracle(a, b);
             let got: Vec<CompatCode> = c.reasons().map(|r| r.code()).collect();
             assert_eq!(got, kept_by_rule(&codes), "reasons differ from the oracle's");
+            for r in c.reasons() {
+                // A reason says what differs, in words and with the
+                // descriptors' own names; `map` changes the strings' type,
+                // not the reason.
+                let text = r.to_string();
+                assert!(!text.is_empty(), "{:?} has no message", r.code());
+                let mapped = r.map(|s| s.as_str());
+                assert_eq!(mapped.code(), r.code(), "map keeps the reason");
+                assert_eq!(mapped.to_string(), text, "map keeps the message");
+                if let migseal_verifier::compat::Reason::ConfigMismatch { source, destination } = r {
+                    for side in [source, destination] {
+                        if let migseal_verifier::compat::ConfigSide::Present(k) = side {
+                            assert!(text.contains(k.as_str()), "{text:?} does not name config kind {k}");
+                        }
+                    }
+                }
+            }
             assert_eq!(c.total(), codes.len(), "reason count differs from the oracle's");
             assert_eq!(c.is_compatible(), codes.is_empty());
             assert_eq!(c.chosen_version(), version, "chosen version differs from the oracle's");

@@ -147,7 +147,14 @@ fn external(vectors: &Path, corpus: &mut Corpus) {
 /// The structure-aware targets read `arbitrary` input: a few fixed
 /// pseudo-random blobs give them a varied start.
 fn blobs(corpus: &mut Corpus) {
-    for target in ["seal_then_mutate", "sealed_structure", "compat_pairs"] {
+    for target in [
+        "seal_then_mutate",
+        "sealed_structure",
+        "compat_pairs",
+        "policy_file",
+        "sealer_calls",
+        "codec_structured",
+    ] {
         for (i, len) in [64usize, 256, 1024, 4096].into_iter().enumerate() {
             add(
                 corpus,
@@ -156,6 +163,16 @@ fn blobs(corpus: &mut Corpus) {
                 &migseal_testkit::samples::filler(&format!("{target}/{i}"), len),
             );
         }
+    }
+}
+
+/// The shipped policy files as `policy_file` text inputs: a zero
+/// discriminant picks the text variant, the rest of the input is the text.
+fn policy_texts(corpus: &mut Corpus) {
+    for (name, text) in crate::setups::POLICIES {
+        let mut input = vec![0u8; 4];
+        input.extend_from_slice(text);
+        add(corpus, "policy_file", &format!("text-{name}"), &input);
     }
 }
 
@@ -225,5 +242,6 @@ pub fn seeds(vectors: &Path) -> Corpus {
     external(vectors, &mut corpus);
     codec_payloads(vectors, &mut corpus);
     blobs(&mut corpus);
+    policy_texts(&mut corpus);
     corpus
 }

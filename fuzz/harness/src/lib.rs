@@ -14,14 +14,17 @@
 
 pub mod arb;
 pub mod cbor;
+pub mod codec_structured;
 pub mod codecs;
 pub mod compat;
 pub mod corpus;
 pub mod differential;
 pub mod inspect;
 pub mod lsan;
+pub mod policy_file;
 pub mod records;
 pub mod sealed;
+pub mod sealer_calls;
 pub mod setups;
 pub mod stream;
 pub mod structure;
@@ -50,6 +53,18 @@ pub const TARGETS: &[(&str, &str)] = &[
     ("codec_mtty", "mtty codec: decode → encode → decode is stable, byte-exact"),
     ("codec_virtio", "VIRTIO device-parts codec: decode → encode → decode is stable, byte-exact"),
     ("codec_vfio_ap", "vfio-ap matrix codec: decode → encode → decode is stable, byte-exact"),
+    (
+        "policy_file",
+        "policy files from input: loads or is refused exactly as the file says (409/602/410/206), and a fixed image gets the verdict the policy's rules call for",
+    ),
+    (
+        "sealer_calls",
+        "Sealer and CBOR Encoder call sequences: misuse gets its typed refusal; correct calls give an image that verifies with the payload that went in",
+    ),
+    (
+        "codec_structured",
+        "typed mtty / virtio / vfio-ap states: encode = the C layout, decode back, rule breaks refused with their code at their byte",
+    ),
 ];
 
 /// Compares a format error's outcome for a prefix of the input with the

@@ -30,6 +30,8 @@ pub fn assert_typed(e: &Error, len: usize, what: &str) {
         table_row(e.code()).unwrap_or_else(|| panic!("{what}: code {} is in no table: {e:?}", e.code()));
     assert_eq!((e.name(), e.errno()), row, "{what}: name/errno of code {}", e.code());
     assert!(!e.to_string().is_empty(), "{what}: empty message for {e:?}");
+    assert!(!e.kind().summary().is_empty(), "{what}: no summary line for {e:?}");
+    assert_eq!(e.kind().code(), e.code(), "{what}: kind and error disagree on the code");
     assert!(e.offset() <= len as u64, "{what}: offset {} beyond the {len} bytes given: {e}", e.offset());
 }
 
@@ -47,4 +49,11 @@ pub fn assert_format_message(e: &migseal_format::Error) {
     assert!(text.starts_with(&head), "format error message {text:?} does not open with {head:?}");
     assert!(!c.what().is_empty() && !c.advice().is_empty() && !c.summary().is_empty(), "{c:?} lacks a text");
     assert!(c.errno() > 0, "{c:?} has no errno");
+    if !e.field().is_empty() {
+        assert!(text.contains(e.field()), "format error message {text:?} does not name its field");
+    }
+    // Moving an error into a larger stream moves only its offset.
+    let moved = e.shifted(4096);
+    assert_eq!(moved.offset(), e.offset().saturating_add(4096), "shifted offset");
+    assert_eq!((moved.code(), moved.field(), moved.detail()), (e.code(), e.field(), e.detail()), "shifted");
 }

@@ -6,7 +6,8 @@ use std::path::Path;
 
 use arbitrary::{Arbitrary, Unstructured};
 use migseal_fuzz_harness::{
-    TARGETS, cbor, codecs, compat, corpus, differential, inspect, records, sealed, stream, structure,
+    TARGETS, cbor, codec_structured, codecs, compat, corpus, differential, inspect, policy_file, records,
+    sealed, sealer_calls, stream, structure,
 };
 
 fn run(target: &str, data: &[u8]) {
@@ -34,6 +35,17 @@ fn run(target: &str, data: &[u8]) {
                 compat::check(&input);
             }
         }
+        "policy_file" => {
+            if let Ok(input) = policy_file::PolicyInput::arbitrary_take_rest(Unstructured::new(data)) {
+                policy_file::check(&input);
+            }
+        }
+        "sealer_calls" => {
+            if let Ok(input) = sealer_calls::SealerInput::arbitrary_take_rest(Unstructured::new(data)) {
+                sealer_calls::check(&input);
+            }
+        }
+        "codec_structured" => codec_structured::check_bytes(data),
         other if codecs::for_target(other).is_some() => {
             codecs::check(codecs::for_target(other).expect("checked"), data);
         }
