@@ -47,13 +47,10 @@ pub fn image(chunks: usize) -> (Vec<u8>, [u8; 32]) {
     (out, key.public_key())
 }
 
-/// Calls `f` with a verifier, a policy trusting `public_key` and the
-/// destination of [`image`], the verifier and policy in `Box`es (a kernel
-/// keeps them in its own memory, not on the stack).
-pub fn with_verifier<R>(
-    public_key: [u8; 32],
-    f: impl FnOnce(&mut Verifier, &Policy, &Descriptor<'_>) -> R,
-) -> R {
+/// Calls `f` with a policy trusting `public_key` (in a `Box`: a kernel
+/// keeps it in its own memory, not on the stack) and the destination of
+/// [`image`].
+pub fn with_policy<R>(public_key: [u8; 32], f: impl FnOnce(&Policy, &Descriptor<'_>) -> R) -> R {
     let codecs = [Ident::new("mtty").unwrap()];
     let device = Descriptor {
         role: Role::Destination,
@@ -65,8 +62,15 @@ pub fn with_verifier<R>(
     };
     let mut policy = Box::new(Policy::new());
     policy.trust_key(&Dalek, public_key, identity().vendor, &[]).unwrap();
-    let mut v = Box::new(Verifier::default());
-    f(&mut v, &policy, &device)
+    f(&policy, &device)
+}
+
+/// [`with_policy`], with a streaming verifier (boxed too).
+pub fn with_verifier<R>(
+    public_key: [u8; 32],
+    f: impl FnOnce(&mut Verifier, &Policy, &Descriptor<'_>) -> R,
+) -> R {
+    with_policy(public_key, |policy, device| f(&mut Box::new(Verifier::default()), policy, device))
 }
 
 /// Verifies `image` streamed in 256-byte fragments; the payload length or
