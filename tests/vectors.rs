@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use migseal::format::cbor;
 use migseal::format::envelope::Descriptor;
 use migseal::policy_file::PolicyFile;
-use migseal::verifier::{Policy, Verifier, verify_image, verify_image_parallel};
+use migseal::verifier::{Policy, Verifier, verify_image, verify_image_in_runs, verify_image_parallel};
 use serde_json::Value;
 
 fn dir() -> PathBuf {
@@ -83,6 +83,9 @@ fn image_outcomes(v: &Value) -> Vec<(String, Outcome)> {
                 let par = verify_image_parallel(&image, p, &device, n);
                 assert_eq!(par.as_ref().ok().map(|v| *v.image_digest()), whole_digest, "same image digest");
                 out.push((format!("parallel/{threads}"), par.map(|_| ()).map_err(|e| e.code())));
+                let runs = verify_image_in_runs(&image, p, &device, n);
+                assert_eq!(runs.as_ref().ok().map(|v| *v.image_digest()), whole_digest, "same image digest");
+                out.push((format!("in-runs/{threads}"), runs.map(|_| ()).map_err(|e| e.code())));
             }
             out
         })

@@ -63,7 +63,7 @@ pub use image::{Chunks, VerifiedImage, verify_image, verify_image_with};
 pub use inspect::{Facts, Inspector};
 pub use name::{KeyIdHex, NAME_CAPACITY, Name};
 #[cfg(feature = "std")]
-pub use parallel::{verify_image_parallel, verify_image_parallel_with};
+pub use parallel::{verify_image_in_runs, verify_image_parallel, verify_image_parallel_with};
 pub use policy::{Limits, MAX_MIN_SECURITY, Policy};
 pub use sealer::{ChunkHeadBytes, Sealer};
 pub use sealing_key::{SealingKey, key_id};

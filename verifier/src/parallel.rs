@@ -7,6 +7,13 @@
 //! streaming verifier's own walk and checks in the same order, so the
 //! parallel path refuses exactly what the streaming path refuses, at the
 //! same offsets; only the chunk digests are computed elsewhere.
+//!
+//! The chunks are cut into contiguous runs, one per thread. The same cut
+//! can be hashed run after run on the caller's thread
+//! ([`verify_image_in_runs`]): for callers that must not start threads
+//! per call (a fuzzer whose leak check races the exit of threads it did
+//! not start itself, a host without threads), and to test the cut itself
+//! deterministically.
 
 use std::num::NonZeroUsize;
 use std::vec::Vec;
@@ -49,9 +56,45 @@ pub fn verify_image_parallel_with<'i, C: Crypto + Sync + Clone>(
     threads: NonZeroUsize,
     crypto: &C,
 ) -> Result<VerifiedImage<'i>> {
+    verify_split(image, policy, device, threads, Hashing::Threads, crypto)
+}
+
+/// [`verify_image_parallel`]'s work on the caller's thread: the chunks cut
+/// into `runs` contiguous runs exactly as that many threads would get
+/// them, each run hashed in turn. Same verdict as [`crate::verify_image`].
+///
+/// # Errors
+///
+/// As [`verify_image_parallel`].
+pub fn verify_image_in_runs<'i>(
+    image: &'i [u8],
+    policy: &Policy,
+    device: &Descriptor<'_>,
+    runs: NonZeroUsize,
+) -> Result<VerifiedImage<'i>> {
+    verify_split(image, policy, device, runs, Hashing::CallerThread, &Dalek)
+}
+
+/// Where the runs of chunks are hashed.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Hashing {
+    /// One scoped thread per run.
+    Threads,
+    /// One run after another on the caller's thread.
+    CallerThread,
+}
+
+fn verify_split<'i, C: Crypto + Sync + Clone>(
+    image: &'i [u8],
+    policy: &Policy<C>,
+    device: &Descriptor<'_>,
+    runs: NonZeroUsize,
+    hashing: Hashing,
+    crypto: &C,
+) -> Result<VerifiedImage<'i>> {
     let mut v = DeferredVerifier::new(crypto.clone());
     let chunks = walk(&mut v, image, policy, device)?;
-    let digests = chunk_digests(crypto, &chunks, threads);
+    let digests = chunk_digests(crypto, &chunks, runs, hashing);
     for (seq, d) in (0u64..).zip(&digests) {
         v.push_chunk_digest(seq, d)?;
     }
@@ -83,28 +126,40 @@ fn walk<'i, C: Crypto>(
     Ok(chunks)
 }
 
-/// Chunk digests in order, computed by up to `threads` scoped threads over
-/// contiguous runs of chunks (so each thread streams through memory).
-fn chunk_digests<C: Crypto + Sync>(crypto: &C, chunks: &[&[u8]], threads: NonZeroUsize) -> Vec<Digest> {
-    let digest = |seq: usize, data: &[u8]| chunk_digest(crypto, u64::try_from(seq).unwrap_or(u64::MAX), data);
+/// Chunk digests in order: the chunks cut into up to `runs` contiguous
+/// runs (so each run streams through memory), hashed as `hashing` says.
+fn chunk_digests<C: Crypto + Sync>(
+    crypto: &C,
+    chunks: &[&[u8]],
+    runs: NonZeroUsize,
+    hashing: Hashing,
+) -> Vec<Digest> {
     let mut out = std::vec![[0u8; DIGEST_LEN]; chunks.len()];
-    if threads.get() == 1 || chunks.len() < 2 {
-        for (seq, (data, slot)) in chunks.iter().zip(out.iter_mut()).enumerate() {
-            *slot = digest(seq, data);
+    let per_run = chunks.len().div_ceil(runs.get()).max(1);
+    let cut = chunks
+        .chunks(per_run)
+        .zip(out.chunks_mut(per_run))
+        .enumerate()
+        .map(|(run, (inputs, outputs))| (run.saturating_mul(per_run), inputs, outputs));
+    // One run needs no thread.
+    if hashing == Hashing::Threads && per_run < chunks.len() {
+        std::thread::scope(|s| {
+            for (first, inputs, outputs) in cut {
+                s.spawn(move || hash_run(crypto, first, inputs, outputs));
+            }
+        });
+    } else {
+        for (first, inputs, outputs) in cut {
+            hash_run(crypto, first, inputs, outputs);
         }
-        return out;
     }
-    let per_thread = chunks.len().div_ceil(threads.get()).max(1);
-    std::thread::scope(|s| {
-        for (run, (inputs, outputs)) in chunks.chunks(per_thread).zip(out.chunks_mut(per_thread)).enumerate()
-        {
-            let first = run.saturating_mul(per_thread);
-            s.spawn(move || {
-                for (i, (data, slot)) in inputs.iter().zip(outputs.iter_mut()).enumerate() {
-                    *slot = digest(first.saturating_add(i), data);
-                }
-            });
-        }
-    });
     out
+}
+
+/// The digests of one run of chunks, the first of which is chunk `first`.
+fn hash_run<C: Crypto>(crypto: &C, first: usize, inputs: &[&[u8]], outputs: &mut [Digest]) {
+    for (i, (data, slot)) in inputs.iter().zip(outputs.iter_mut()).enumerate() {
+        let seq = u64::try_from(first.saturating_add(i)).unwrap_or(u64::MAX);
+        *slot = chunk_digest(crypto, seq, data);
+    }
 }

@@ -20,7 +20,6 @@ pub mod compat;
 pub mod corpus;
 pub mod differential;
 pub mod inspect;
-pub mod lsan;
 pub mod policy_file;
 pub mod records;
 pub mod sealed;
