@@ -115,6 +115,8 @@ fn a_refusal_is_the_walks_failure_and_sticks() {
     assert_eq!(w.failure(), Some(e));
     assert_eq!(w.end_of_stream(), Err(e));
     assert_eq!(w.advance(&Limits::DEFAULT, b"\x82").unwrap_err(), e);
+    // Even a call with nothing to walk: the refusal is the answer.
+    assert_eq!(w.advance(&Limits::DEFAULT, &[]).unwrap_err(), e);
 }
 
 /// The walk's refusal of `bytes` under `limits`, or `None` if it reaches
