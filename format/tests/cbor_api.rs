@@ -1,0 +1,82 @@
+//! The public CBOR layer's answers that no envelope test reaches: which
+//! code each refused initial byte gets, where the event walker and the
+//! reader stand, and the reader's sticky failure. Written to kill the
+//! mutants cargo-mutants found alive (MUTANTS.md); each test names the
+//! behaviour it pins.
+
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+use migseal_format::cbor::{Event, Events, Head, Reader, parse_head};
+use migseal_format::{Detail, ErrorCode};
+
+fn code(bytes: &[u8]) -> ErrorCode {
+    parse_head(bytes, 0).unwrap_err().code()
+}
+
+#[test]
+fn simple_values_false_true_null_are_one_byte_heads() {
+    assert_eq!(parse_head(&[0xf4], 0).unwrap(), (Head::False, 1));
+    assert_eq!(parse_head(&[0xf5], 0).unwrap(), (Head::True, 1));
+    assert_eq!(parse_head(&[0xf6], 0).unwrap(), (Head::Null, 1));
+    let events: Vec<Event<'_>> = Events::new(&[0x83, 0xf4, 0xf5, 0xf6]).map(Result::unwrap).collect();
+    assert_eq!(events, [Event::Array(3), Event::Bool(false), Event::Bool(true), Event::Null]);
+}
+
+#[test]
+fn reserved_additional_information_28_to_30_is_its_own_code_in_every_major_type() {
+    for major in 0u8..=7 {
+        for info in 28u8..=30 {
+            let initial = (major << 5) | info;
+            let e = parse_head(&[initial, 0, 0, 0, 0, 0, 0, 0, 0], 7).unwrap_err();
+            assert_eq!(e.code(), ErrorCode::ReservedAdditionalInfo, "initial byte {initial:#04x}");
+            assert_eq!(e.offset(), 7);
+            assert_eq!(e.detail(), Detail::Byte(initial));
+        }
+    }
+    // The neighbours keep theirs: 31 is an indefinite length for byte
+    // strings..maps and a stray break in major type 7.
+    assert_eq!(code(&[0x5f]), ErrorCode::IndefiniteLength);
+    assert_eq!(code(&[0xbf]), ErrorCode::IndefiniteLength);
+    assert_eq!(code(&[0xff]), ErrorCode::StrayBreak);
+    assert_eq!(code(&[0xf9, 0, 0]), ErrorCode::FloatNotAllowed);
+}
+
+#[test]
+fn the_event_walker_reports_the_offset_of_the_next_head() {
+    // [1, h'aabb', "c"]: heads at 0, 1, 2 (+2 bytes of content), 5.
+    let input = [0x83, 0x01, 0x42, 0xaa, 0xbb, 0x61, b'c'];
+    let mut events = Events::new(&input);
+    let mut offsets = vec![events.offset()];
+    while let Some(event) = events.next() {
+        event.unwrap();
+        offsets.push(events.offset());
+    }
+    assert_eq!(offsets, [0, 1, 2, 5, 7]);
+}
+
+#[test]
+fn the_reader_counts_the_bytes_not_read_yet() {
+    let input = [0x82, 0x18, 0x2a, 0x41, 0xff];
+    let mut r = Reader::new(&input);
+    assert_eq!(r.remaining_len(), 5);
+    assert_eq!(r.read_array(2).unwrap(), 2);
+    assert_eq!(r.remaining_len(), 4);
+    assert_eq!(r.read_uint(100).unwrap(), 42);
+    assert_eq!(r.remaining_len(), 2);
+    assert_eq!(r.read_bytes(1).unwrap(), [0xff]);
+    assert_eq!(r.remaining_len(), 0);
+    assert!(r.at_end());
+}
+
+#[test]
+fn the_reader_keeps_the_error_that_stopped_it() {
+    let input = [0x18, 0x2a, 0x01];
+    let mut r = Reader::new(&input);
+    assert_eq!(r.failure(), None);
+    let e = r.read_uint(10).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::IntegerOutOfRange);
+    assert_eq!(r.failure(), Some(e));
+    // Sticky: the next read repeats the same error instead of reading on.
+    assert_eq!(r.read_uint(10).unwrap_err(), e);
+    assert_eq!(r.failure(), Some(e));
+}
