@@ -80,3 +80,12 @@ fn the_reader_keeps_the_error_that_stopped_it() {
     assert_eq!(r.read_uint(10).unwrap_err(), e);
     assert_eq!(r.failure(), Some(e));
 }
+
+#[test]
+fn the_reader_reads_true_and_false_as_themselves_and_nothing_else_as_a_boolean() {
+    let mut r = Reader::new(&[0xf5, 0xf4, 0xf6]);
+    assert!(r.read_bool().unwrap());
+    assert!(!r.read_bool().unwrap());
+    let e = r.read_bool().unwrap_err();
+    assert_eq!((e.code(), e.offset()), (ErrorCode::UnexpectedType, 2));
+}
