@@ -6,7 +6,7 @@
 
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
-use migseal_format::cbor::{Event, Events, Head, Reader, parse_head};
+use migseal_format::cbor::{Encoder, Event, Events, Head, Reader, SliceSink, parse_head};
 use migseal_format::{Detail, ErrorCode};
 
 fn code(bytes: &[u8]) -> ErrorCode {
@@ -88,4 +88,19 @@ fn the_reader_reads_true_and_false_as_themselves_and_nothing_else_as_a_boolean()
     assert!(!r.read_bool().unwrap());
     let e = r.read_bool().unwrap_err();
     assert_eq!((e.code(), e.offset()), (ErrorCode::UnexpectedType, 2));
+}
+
+#[test]
+fn a_slice_sink_is_empty_until_something_is_written() {
+    let mut buf = [0u8; 4];
+    let e = Encoder::new(SliceSink::new(&mut buf));
+    let sink = e.finish().unwrap();
+    assert!(sink.is_empty());
+    assert_eq!(sink.len(), 0);
+    let mut buf = [0u8; 4];
+    let mut e = Encoder::new(SliceSink::new(&mut buf));
+    e.uint(7).unwrap();
+    let sink = e.finish().unwrap();
+    assert!(!sink.is_empty());
+    assert_eq!(sink.len(), 1);
 }
