@@ -104,3 +104,26 @@ fn a_slice_sink_is_empty_until_something_is_written() {
     assert!(!sink.is_empty());
     assert_eq!(sink.len(), 1);
 }
+
+#[test]
+fn the_encoder_names_a_repeated_key_a_duplicate_and_a_smaller_one_unsorted() {
+    let mut buf = [0u8; 16];
+    let mut e = Encoder::new(SliceSink::new(&mut buf));
+    e.map(2).unwrap().uint(1).unwrap().null().unwrap();
+    let err = e.uint(1).unwrap_err();
+    assert_eq!((err.code(), err.offset()), (ErrorCode::DuplicateMapKey, 3));
+
+    let mut buf = [0u8; 16];
+    let mut e = Encoder::new(SliceSink::new(&mut buf));
+    e.map(2).unwrap().uint(2).unwrap().null().unwrap();
+    let err = e.uint(1).unwrap_err();
+    assert_eq!((err.code(), err.offset()), (ErrorCode::MapKeysUnsorted, 3));
+}
+
+#[test]
+fn an_encoder_debugs_as_its_depth_and_failure_not_its_buffer() {
+    let mut buf = [0u8; 16];
+    let mut e = Encoder::new(SliceSink::new(&mut buf));
+    e.array(2).unwrap().bytes(&[0xab; 3]).unwrap();
+    assert_eq!(format!("{e:?}"), "Encoder { depth: 1, failed: None }");
+}
