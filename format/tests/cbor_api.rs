@@ -4,7 +4,7 @@
 //! mutants cargo-mutants found alive (MUTANTS.md); each test names the
 //! behaviour it pins.
 
-#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+#![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 use migseal_format::cbor::{Encoder, Event, Events, Head, Reader, SliceSink, parse_head};
 use migseal_format::{Detail, ErrorCode};
@@ -126,4 +126,16 @@ fn an_encoder_debugs_as_its_depth_and_failure_not_its_buffer() {
     let mut e = Encoder::new(SliceSink::new(&mut buf));
     e.array(2).unwrap().bytes(&[0xab; 3]).unwrap();
     assert_eq!(format!("{e:?}"), "Encoder { depth: 1, failed: None }");
+}
+
+#[test]
+fn a_map_whose_item_count_overflows_is_misuse_naming_the_largest_pair_count() {
+    let mut buf = [0u8; 16];
+    let mut e = Encoder::new(SliceSink::new(&mut buf));
+    let n = u64::MAX / 2 + 1;
+    let err = e.map(n).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::EncoderMisuse);
+    assert_eq!(err.detail(), Detail::Limit { limit: u64::MAX / 2, found: n });
+    // Sticky: the encoder refuses everything after.
+    assert_eq!(e.uint(1).unwrap_err(), err);
 }
