@@ -156,3 +156,18 @@ fn a_missing_header_key_is_refused_before_a_later_bad_value_is_read() {
         assert_eq!(e.field(), *field);
     }
 }
+
+#[test]
+fn a_missing_last_key_is_refused_before_an_unknown_higher_key() {
+    // The role (9) and the key id (12) are the highest REQUIRED keys: only
+    // an unknown key above them shows their gap before the map ends.
+    let mut d = pairs(&descriptor_bytes());
+    d.last_mut().unwrap().0 = 10;
+    let e = Descriptor::decode(&map_of(&d)).unwrap_err();
+    assert_eq!((e.code(), e.detail()), (ErrorCode::MissingField, Detail::Key(key::ROLE)));
+
+    let mut h = header_pairs();
+    h.last_mut().unwrap().0 = 13;
+    let e = Header::decode_record(&header_record(&h), 0).unwrap_err();
+    assert_eq!((e.code(), e.detail()), (ErrorCode::MissingField, Detail::Key(header_key::KEY_ID)));
+}
