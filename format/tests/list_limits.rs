@@ -1,0 +1,27 @@
+//! The owned-list constructors' limits are inclusive: a list of exactly
+//! `max` items is accepted, one more is `LengthOverLimit` naming both
+//! numbers.
+
+#![allow(clippy::unwrap_used)]
+
+use migseal_format::envelope::{IdentList, StateVersion, VersionRange, VersionRanges};
+use migseal_format::{Detail, ErrorCode, Ident};
+
+#[test]
+fn an_ident_list_of_exactly_max_items_is_accepted_and_one_more_refused() {
+    let items = ["a", "b", "c"].map(|s| Ident::new(s).unwrap());
+    assert_eq!(IdentList::from_slice(&items, 3).unwrap().len(), 3);
+    let e = IdentList::from_slice(&items, 2).unwrap_err();
+    assert_eq!((e.code(), e.offset()), (ErrorCode::LengthOverLimit, 0));
+    assert_eq!(e.detail(), Detail::Limit { limit: 2, found: 3 });
+}
+
+#[test]
+fn version_ranges_of_exactly_max_items_are_accepted_and_one_more_refused() {
+    let range = |a, b| VersionRange::new(StateVersion::new(a, 0), StateVersion::new(b, 0)).unwrap();
+    let items = [range(1, 1), range(3, 4)];
+    assert_eq!(VersionRanges::from_slice(&items, 2).unwrap().len(), 2);
+    let e = VersionRanges::from_slice(&items, 1).unwrap_err();
+    assert_eq!((e.code(), e.offset()), (ErrorCode::LengthOverLimit, 0));
+    assert_eq!(e.detail(), Detail::Limit { limit: 1, found: 2 });
+}
