@@ -1,6 +1,7 @@
-//! The owned-list constructors' limits are inclusive: a list of exactly
-//! `max` items is accepted, one more is `LengthOverLimit` naming both
-//! numbers.
+//! The lists' constructors and accessors: `from_slice` limits are
+//! inclusive (a list of exactly `max` items is accepted, one more is
+//! `LengthOverLimit` naming both numbers); `is_empty` tells the empty list
+//! from the others.
 
 #![allow(clippy::unwrap_used)]
 
@@ -24,4 +25,20 @@ fn version_ranges_of_exactly_max_items_are_accepted_and_one_more_refused() {
     let e = VersionRanges::from_slice(&items, 1).unwrap_err();
     assert_eq!((e.code(), e.offset()), (ErrorCode::LengthOverLimit, 0));
     assert_eq!(e.detail(), Detail::Limit { limit: 1, found: 2 });
+}
+
+#[test]
+fn only_the_empty_ident_list_is_empty() {
+    let items = ["a", "b"].map(|s| Ident::new(s).unwrap());
+    assert!(IdentList::from_slice(&[], 4).unwrap().is_empty());
+    assert!(!IdentList::from_slice(&items, 4).unwrap().is_empty());
+    assert!(!IdentList::single(items[0]).is_empty());
+}
+
+#[test]
+fn version_ranges_are_never_empty() {
+    let range = VersionRange::new(StateVersion::new(1, 0), StateVersion::new(1, 0)).unwrap();
+    assert!(!VersionRanges::single(range).is_empty());
+    assert!(!VersionRanges::from_slice(&[range], 1).unwrap().is_empty());
+    assert_eq!(VersionRanges::from_slice(&[], 1).unwrap_err().code(), ErrorCode::InvalidDescriptor);
 }
