@@ -42,3 +42,31 @@ fn version_ranges_are_never_empty() {
     assert!(!VersionRanges::from_slice(&[range], 1).unwrap().is_empty());
     assert_eq!(VersionRanges::from_slice(&[], 1).unwrap_err().code(), ErrorCode::InvalidDescriptor);
 }
+
+#[test]
+fn version_ranges_contain_exactly_the_versions_inside_some_range() {
+    let v = StateVersion::new;
+    let ranges = [VersionRange::new(v(1, 0), v(1, 2)).unwrap(), VersionRange::new(v(3, 0), v(3, 0)).unwrap()];
+    let set = VersionRanges::from_slice(&ranges, 2).unwrap();
+    for inside in [v(1, 0), v(1, 1), v(1, 2), v(3, 0)] {
+        assert!(set.contains(inside), "{inside:?}");
+    }
+    for outside in [v(0, 9), v(1, 3), v(2, 0), v(3, 1)] {
+        assert!(!set.contains(outside), "{outside:?}");
+    }
+}
+
+#[test]
+fn version_range_sets_are_equal_only_with_the_same_ranges() {
+    let v = StateVersion::new;
+    let a = VersionRange::new(v(1, 0), v(1, 2)).unwrap();
+    let b = VersionRange::new(v(2, 0), v(2, 0)).unwrap();
+    let one_a = [a];
+    let one_b = [b];
+    let a_b = [a, b];
+    let set = |s| VersionRanges::from_slice(s, 4).unwrap();
+    assert_eq!(set(&one_a), VersionRanges::single(a));
+    assert_ne!(set(&one_a), set(&one_b), "same length, another range");
+    assert_ne!(set(&one_a), set(&a_b), "a prefix is not the set");
+    assert_ne!(set(&a_b), set(&one_a));
+}
