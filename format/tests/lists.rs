@@ -70,3 +70,30 @@ fn version_range_sets_are_equal_only_with_the_same_ranges() {
     assert_ne!(set(&one_a), set(&a_b), "a prefix is not the set");
     assert_ne!(set(&a_b), set(&one_a));
 }
+
+#[test]
+fn decoded_lists_iterate_to_the_items_that_were_encoded() {
+    use migseal_format::cbor::Encoder;
+    use migseal_format::envelope::{Descriptor, DeviceIdentity, Role};
+    let v = StateVersion::new;
+    let id = |s| Ident::new(s).unwrap();
+    let ranges = [VersionRange::new(v(1, 0), v(1, 2)).unwrap(), VersionRange::new(v(3, 0), v(3, 0)).unwrap()];
+    let features = [id("f1"), id("f2")];
+    let codecs = [id("c")];
+    let d = Descriptor {
+        role: Role::Destination,
+        identity: DeviceIdentity { vendor: id("v"), device_api: id("api"), device_type: id("t") },
+        versions: VersionRanges::from_slice(&ranges, 4).unwrap(),
+        features: IdentList::from_slice(&features, 4).unwrap(),
+        config: None,
+        codecs: IdentList::from_slice(&codecs, 4).unwrap(),
+    };
+    let mut e = Encoder::new(Vec::new());
+    d.encode(&mut e).unwrap();
+    let bytes = e.finish().unwrap();
+    let decoded = Descriptor::decode(&bytes).unwrap();
+    assert_eq!(decoded.versions.iter().collect::<Vec<_>>(), ranges);
+    assert!(decoded.versions.contains(v(3, 0)) && !decoded.versions.contains(v(2, 0)));
+    assert_eq!(decoded.features.iter().collect::<Vec<_>>(), features);
+    assert!(!decoded.features.is_empty());
+}
