@@ -4,7 +4,7 @@
 //! The workspace's `tests/codecs_vectors.rs` checks the same through
 //! verification; this is the codec crate's own check of its JSON.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 mod common;
 
