@@ -32,3 +32,13 @@ fn the_format_bound_applies_when_the_policy_allows_more() {
     assert_eq!(e.code(), ErrorCode::LengthOverLimit);
     assert_eq!(e.detail(), Detail::Limit { limit: MAX_CHUNK_LEN, found: MAX_CHUNK_LEN + 1 });
 }
+
+#[test]
+fn a_head_is_encoded_for_up_to_the_format_bound_and_no_more() {
+    let (buf, n) = ChunkHead::encode(5, MAX_CHUNK_LEN).unwrap();
+    let max = u32::try_from(MAX_CHUNK_LEN).unwrap();
+    assert_eq!(buf[..n], head(max));
+    let e = ChunkHead::encode(5, MAX_CHUNK_LEN + 1).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::LengthOverLimit);
+    assert_eq!(e.detail(), Detail::Limit { limit: MAX_CHUNK_LEN, found: MAX_CHUNK_LEN + 1 });
+}
