@@ -97,3 +97,13 @@ fn decoded_lists_iterate_to_the_items_that_were_encoded() {
     assert_eq!(decoded.features.iter().collect::<Vec<_>>(), features);
     assert!(!decoded.features.is_empty());
 }
+
+#[test]
+fn ident_lists_are_equal_only_with_the_same_identifiers() {
+    let items = ["a", "b"].map(|s| Ident::new(s).unwrap());
+    let list = |s| IdentList::from_slice(s, 4).unwrap();
+    assert_eq!(list(&items[..1]), IdentList::single(items[0]));
+    assert_ne!(list(&items[..1]), list(&items), "a prefix is not the list");
+    assert_ne!(list(&items), list(&items[..1]));
+    assert_ne!(list(&items[..1]), list(&items[1..]), "same length, another identifier");
+}
