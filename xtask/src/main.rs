@@ -144,7 +144,7 @@ fn main() -> ExitCode {
         },
         _ => {
             eprintln!(
-                "usage: cargo xtask ci [--only a,b] [--skip a,b] [--list]\n       cargo xtask nostd\n       cargo xtask vectors [--write]\n       cargo xtask bench [--quick] [--out FILE]\n       cargo xtask fuzz corpus | smoke [SECS] | oss-fuzz [SECS] | list\n       cargo xtask mutants [--shards K,...] | --sample\n       cargo xtask wasm\n       cargo xtask kernel\n       cargo xtask install --prefix P [--libdir DIR]\n       cargo xtask npm"
+                "usage: cargo xtask ci [--only a,b] [--skip a,b] [--list]\n       cargo xtask nostd\n       cargo xtask vectors [--write]\n       cargo xtask bench [--quick] [--out FILE]\n       cargo xtask fuzz corpus | smoke [SECS] | oss-fuzz [SECS] | list\n       cargo xtask mutants [--shards K,...] | --file GLOB [--file GLOB | --re RE]... | --sample [--write]\n       cargo xtask wasm\n       cargo xtask kernel\n       cargo xtask install --prefix P [--libdir DIR]\n       cargo xtask npm"
             );
             ExitCode::from(2)
         }
