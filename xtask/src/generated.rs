@@ -13,7 +13,8 @@ pub fn splice(text: &str, begin: &str, end: &str, section: &str) -> String {
         (Some(a), Some(b)) if b > a => {
             format!("{}{}{}", &text[..a], section.trim_end(), &text[b + end.len()..])
         }
-        _ => format!("{}\n\n{}\n", text.trim_end_matches('\n'), section.trim_end()),
+        _ if text.trim().is_empty() => format!("{}\n", section.trim_end()),
+        _ => format!("{}\n\n{}\n", text.trim_end(), section.trim_end()),
     }
 }
 
@@ -27,13 +28,18 @@ pub fn inside<'t>(text: &'t str, begin: &str, end: &str) -> &'t str {
     }
 }
 
-/// Replaces the block in the file at `path` (see [`splice`]).
+/// Replaces the block in the file at `path` (see [`splice`]); a missing
+/// file is created with the block alone.
 ///
 /// # Errors
 ///
 /// When the file cannot be read or written.
 pub fn write_block(path: &Path, begin: &str, end: &str, section: &str) -> Result<(), String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(format!("{}: {e}", path.display())),
+    };
     std::fs::write(path, splice(&text, begin, end, section))
         .map_err(|e| format!("{}: {e}", path.display()))?;
     println!("wrote the generated section of {}", path.display());
@@ -56,5 +62,9 @@ mod tests {
         let appended = splice("notes\n", B, E, &format!("{B}\nnew\n{E}\n"));
         assert_eq!(appended, format!("notes\n\n{B}\nnew\n{E}\n"));
         assert_eq!(inside("no block", B, E), "");
+        // Notes after the block stay after it; an empty file gets the block alone.
+        let with_notes = splice(&format!("{appended}\n## Notes\n"), B, E, &format!("{B}\nagain\n{E}\n"));
+        assert_eq!(with_notes, format!("notes\n\n{B}\nagain\n{E}\n\n## Notes\n"));
+        assert_eq!(splice("", B, E, &format!("{B}\nx\n{E}\n")), format!("{B}\nx\n{E}\n"));
     }
 }

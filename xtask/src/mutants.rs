@@ -476,23 +476,7 @@ fn report(judged: &Judged, scope: &str) -> String {
 /// Replaces the generated block of `path` (between [`BEGIN`] and [`END`]),
 /// or appends one; the hand-written text around it stays.
 fn write_block(path: &Path, block: &str) -> Result<(), String> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => return Err(format!("{}: {e}", path.display())),
-    };
-    std::fs::write(path, splice(&text, block)).map_err(|e| format!("{}: {e}", path.display()))?;
-    println!("wrote the generated block of {}", path.display());
-    Ok(())
-}
-
-fn splice(text: &str, block: &str) -> String {
-    let block = block.trim_end();
-    match (text.find(BEGIN), text.find(END)) {
-        (Some(a), Some(b)) if b > a => format!("{}{block}{}", &text[..a], &text[b + END.len()..]),
-        _ if text.trim().is_empty() => format!("{block}\n"),
-        _ => format!("{}\n\n{block}\n", text.trim_end()),
-    }
+    crate::generated::write_block(path, BEGIN, END, block)
 }
 
 #[cfg(test)]
@@ -509,20 +493,5 @@ mod tests {
         );
         // `<` is not escaped: `\<` is a word-boundary assertion to the regex crate.
         assert!(!e.contains(r"\<"));
-    }
-
-    #[test]
-    fn the_generated_block_is_replaced_and_the_notes_kept() {
-        let block = |s: &str| format!("{BEGIN}\n{s}\n{END}\n");
-        let first = splice("# Mutation testing\n\nhand-written\n", &block("first"));
-        assert_eq!(first, format!("# Mutation testing\n\nhand-written\n\n{BEGIN}\nfirst\n{END}\n"));
-        let second = splice(&(first + "\n## Notes\n\nmore by hand\n"), &block("second"));
-        assert_eq!(
-            second,
-            format!(
-                "# Mutation testing\n\nhand-written\n\n{BEGIN}\nsecond\n{END}\n\n## Notes\n\nmore by hand\n"
-            )
-        );
-        assert_eq!(splice("", &block("x")), block("x"));
     }
 }
