@@ -66,7 +66,7 @@ complete -c migseal -n "__fish_migseal_using_subcommand verify" -l policy -d 'Th
 complete -c migseal -n "__fish_migseal_using_subcommand verify" -l device -d 'The destination device\'s descriptor (canonical CBOR or JSON)' -r -F
 complete -c migseal -n "__fish_migseal_using_subcommand verify" -l payload-out -d 'Write the verified payload here, or to stdout with - (only if it verified; the report then goes to stderr)' -r -F
 complete -c migseal -n "__fish_migseal_using_subcommand verify" -l read-size -d 'Bytes per read' -r
-complete -c migseal -n "__fish_migseal_using_subcommand verify" -l threads -d 'Threads hashing chunks (default: the number of cores). 1 keeps the one-thread streaming path; --decode and --file-sha256 always use it' -r
+complete -c migseal -n "__fish_migseal_using_subcommand verify" -l threads -d 'Threads verifying (default: the number of cores): a file is read and hashed by all N; from a pipe one of them reads and N - 1 hash. 1 keeps the one-thread streaming path; --decode and --file-sha256 always use it' -r
 complete -c migseal -n "__fish_migseal_using_subcommand verify" -l force -d 'Replace an existing --payload-out file'
 complete -c migseal -n "__fish_migseal_using_subcommand verify" -l decode -d 'After verification, decode the payload with the reference codec its header names (mtty, virtio-dev-parts, vfio-ap-matrix) and show the device state; exit 15 if the codec refuses it. Holds the payload in memory (at most 64 MiB)'
 complete -c migseal -n "__fish_migseal_using_subcommand verify" -l file-sha256 -d 'Also compute the SHA-256 of the image file\'s bytes (what `sha256sum` prints), to compare a copy; the image digest is another value'

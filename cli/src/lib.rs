@@ -206,8 +206,10 @@ verdict, and the report goes to stderr.")]
         /// Bytes per read.
         #[arg(long, default_value_t = verify::DEFAULT_READ_SIZE, hide = true)]
         read_size: usize,
-        /// Threads hashing chunks (default: the number of cores). 1 keeps the
-        /// one-thread streaming path; --decode and --file-sha256 always use it.
+        /// Threads verifying (default: the number of cores): a file is read
+        /// and hashed by all N; from a pipe one of them reads and N - 1 hash.
+        /// 1 keeps the one-thread streaming path; --decode and --file-sha256
+        /// always use it.
         #[arg(long, value_name = "N")]
         threads: Option<std::num::NonZeroUsize>,
     },
