@@ -182,7 +182,7 @@ fn digests_out_of_order_or_early_are_refused_for_good() {
         // Both chunks walked, chunk 1's digest first: a sequence gap.
         let mut v = DeferredVerifier::default();
         let mut at = 0;
-        while !v.is_sealed() {
+        while at < image.len() {
             let step = v.advance(policy, device, &image[at..]).unwrap();
             at += step.consumed;
             if let Some(DeferredEvent::ChunkStart { len, .. }) = step.event {
@@ -190,6 +190,7 @@ fn digests_out_of_order_or_early_are_refused_for_good() {
                 at += len as usize;
             }
         }
+        assert!(v.is_sealed());
         let e = v.push_chunk_digest(1, &[0; 32]).unwrap_err();
         assert_eq!(*e.kind(), ErrorKind::SequenceGap { expected: 0, found: 1 });
         assert_sticky(&mut v, policy, device, e);
