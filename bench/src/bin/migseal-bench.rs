@@ -8,7 +8,7 @@
 //! migseal-bench pipe-rss --cli PATH --root DIR --bytes N
 //! migseal-bench write-image --out FILE --bytes N
 //! migseal-bench cli-parallel --cli PATH --root DIR --work DIR --bytes N [--runs N]
-//! migseal-bench profile-loop --what WORKLOAD --mode quick|full --secs N
+//! migseal-bench profile-loop --what WORKLOAD --secs N
 //! ```
 //!
 //! `cargo xtask bench` builds everything, runs the criterion benchmarks,
@@ -38,7 +38,7 @@ const USAGE: &str = "usage:
   migseal-bench write-image --out FILE --bytes N
   migseal-bench webcrypto [--quick] [--root DIR] [--work DIR]
   migseal-bench cli-parallel --cli PATH --root DIR --work DIR --bytes N [--runs N]
-  migseal-bench profile-loop --what pages|bytewise-max|bytewise-typical --mode quick|full --secs N";
+  migseal-bench profile-loop --what pages|bytewise-max|bytewise-typical|header-path --secs N";
 
 /// Parsed `--flag value` pairs and bare `--switch`es.
 struct Args {
@@ -159,9 +159,8 @@ fn cli_parallel(a: &Args) -> Result<(), String> {
 /// One workload in a loop, for `perf record` (see `migseal_bench::profile`).
 fn profile_loop(a: &Args) -> Result<(), String> {
     let workload = profile::Workload::parse(a.need("what")?)?;
-    let mode = if a.need("mode")? == Mode::Quick.name() { Mode::Quick } else { Mode::Full };
     let secs = a.need("secs")?.parse().map_err(|e| format!("--secs: {e}"))?;
-    let rounds = workload.run_for(mode, secs)?;
+    let rounds = workload.run_for(secs)?;
     println!("{}: {rounds} rounds", workload.name());
     Ok(())
 }
@@ -229,7 +228,7 @@ fn run_report(a: &Args) -> Result<(), String> {
     let webcrypto = migseal_bench::webcrypto::measure(&root, &work, mode, mode.runs())?;
     println!("report: CPU profiles of the fragment workloads (perf record)");
     let me = std::env::current_exe().map_err(|e| format!("cannot find myself: {e}"))?;
-    let profiles = profile::record_all(&me, &work, mode);
+    let profiles = profile::record_all(&me, &work);
     for (w, p) in &profiles {
         if let Err(why) = p {
             println!("report: no profile of {}: {why}", w.name());
