@@ -441,7 +441,7 @@ impl Walker {
     fn header_decoded<'i>(&mut self, len: usize, old: usize) -> (usize, Option<Stop<'i>>) {
         // A decoded record always yields its header; were it ever missing,
         // the all-zero id would make the seal refuse (fail-safe).
-        self.key_id = self.header.header().map(|h| h.key_id).unwrap_or_default();
+        self.key_id = self.header.key_id().unwrap_or_default();
         self.phase = Phase::RecordStart;
         self.record_start = len_u64(len);
         (len.saturating_sub(old), Some(Stop::Header))

@@ -241,6 +241,12 @@ impl HeaderRecord {
         }
     }
 
+    /// The decoded header's key id, without rebuilding the header.
+    #[must_use]
+    pub fn key_id(&self) -> Option<KeyId> {
+        self.layout.map(|l| l.key_id)
+    }
+
     /// The decoded header, once [`HeaderRecord::decode_prefix`] or
     /// [`HeaderRecord::decode_exact`] has succeeded.
     #[must_use]
@@ -294,13 +300,14 @@ mod tests {
         assert_eq!(held.header(), None);
         assert_eq!(held.gather(&stream[..10], 4096), 10);
         assert!(held.decode_prefix(0).unwrap_err().is_truncated());
-        assert_eq!(held.header(), None);
+        assert_eq!((held.header(), held.key_id()), (None, None));
         assert_eq!(held.gather(&stream[10..], 4096), stream.len() - 10);
         assert_eq!(held.decode_prefix(0).unwrap(), full.len());
         assert_eq!(held.bytes(), full);
         let expected = Header::decode_record(full, 0).unwrap();
         assert!(expected.config.is_some() && expected.session.is_some() && expected.subject.is_some());
         assert!(!expected.features.is_empty());
+        assert_eq!(held.key_id(), Some(expected.key_id));
         assert_eq!(held.header(), Some(expected));
         let shown = std::format!("{held:?}");
         assert!(shown.starts_with("HeaderRecord { len: ") && shown.contains("Ident(\"ibm\")"), "{shown}");
