@@ -54,7 +54,7 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result<(), String> {
     fuzz::build(ctx)?;
     let logs = ctx.root.join("fuzz").join("target").join("long");
     std::fs::create_dir_all(&logs).map_err(|e| format!("{}: {e}", logs.display()))?;
-    let commit = commit(ctx);
+    let commit = generated::commit(&ctx.root);
     let mut rows = previous_rows(ctx);
     let mut unclean = Vec::new();
     for pair in chosen.chunks(2) {
@@ -122,15 +122,6 @@ impl Outcome {
 /// The first line of `log` that is a sanitizer's or libFuzzer's report.
 fn first_report(log: &str) -> Option<String> {
     log.lines().find(|l| REPORTS.iter().any(|r| l.contains(r))).map(|l| l.trim().to_owned())
-}
-
-/// HEAD's short hash, marked when the tree has uncommitted changes.
-fn commit(ctx: &Ctx) -> String {
-    let root = ctx.root.display().to_string();
-    let head = output("git", &["-C", &root, "rev-parse", "--short=12", "HEAD"]).trim().to_owned();
-    let dirty =
-        !output("git", &["-C", &root, "status", "--porcelain", "--untracked-files=no"]).trim().is_empty();
-    if dirty { format!("{head}+changes") } else { head }
 }
 
 /// The rows of the block as it is, by target.

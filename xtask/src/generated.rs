@@ -4,6 +4,19 @@
 
 use std::path::Path;
 
+use crate::output;
+
+/// HEAD's short hash in the repository at `root`, marked `+changes` when
+/// tracked files differ from it: the commit a generated figure belongs to.
+#[must_use]
+pub fn commit(root: &Path) -> String {
+    let root = root.display().to_string();
+    let head = output("git", &["-C", &root, "rev-parse", "--short=12", "HEAD"]).trim().to_owned();
+    let dirty =
+        !output("git", &["-C", &root, "status", "--porcelain", "--untracked-files=no"]).trim().is_empty();
+    if dirty { format!("{head}+changes") } else { head }
+}
+
 /// `text` with the block between `begin` and `end` (markers included)
 /// replaced by `section`, which carries both markers; appended when the
 /// markers are missing or out of order.
