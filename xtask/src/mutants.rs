@@ -12,10 +12,10 @@
 //! ```
 //!
 //! A full run is resumable: each shard's outcomes stay in
-//! `target/mutants/shard-K/` with the commit they were judged at, and every
-//! `--shards` run reports all shards on disk judged at the current commit,
-//! so `--shards 0,1,2` today and `--shards 3,...,15` tomorrow (same commit)
-//! write the full run's report. Mutants are built with the `mutation`
+//! `target/mutants/shard-K/` with the tree they were judged on, and every
+//! `--shards` run reports all shards on disk judged on the current tree
+//! (the commit, up to the generated reports), so `--shards 0,1,2` today
+//! and `--shards 3,...,15` tomorrow write the full run's report. Mutants are built with the `mutation`
 //! profile (the test profile without debug info: same checks, faster
 //! links). `--in-place` mutates the working tree instead of a copy, so the
 //! build directory stays warm from one shard to the next; use it only in a
@@ -188,7 +188,8 @@ fn sample(m: &Mutation<'_>, write: bool) -> Result<(), String> {
 fn full(m: &Mutation<'_>, selection: &Selection) -> Result<(), String> {
     let ctx = m.ctx;
     ensure_tool(ctx)?;
-    let commit = generated::commit(&ctx.root);
+    let key = tree_key(&ctx.root);
+    let commit = head(&ctx.root, key.is_some());
     let mut judged = Judged::default();
     let scope = match selection {
         Selection::Shards(shards) => {
@@ -200,22 +201,35 @@ fn full(m: &Mutation<'_>, selection: &Selection) -> Result<(), String> {
                 let dir = out_dir(ctx, &format!("shard-{k}"));
                 two_stage(m, &["--shard", &shard, "--sharding", "round-robin"], &dir, true)?;
             }
-            // Every shard on disk judged at this commit, whichever run judged it.
+            // Every shard on disk judged on this tree, whichever run judged it
+            // (on a tree with uncommitted changes, only the shards just run).
             let mut done = Vec::new();
+            let mut commits = BTreeSet::new();
             for k in 0..SHARDS {
                 let dir = out_dir(ctx, &format!("shard-{k}"));
-                if judged_at(&dir).as_deref() == Some(commit.as_str()) {
+                let here = match (&key, judged_at(&dir)) {
+                    (Some(key), Some((at, c))) if at == *key => Some(c),
+                    (None, _) if shards.contains(&k) => Some(commit.clone()),
+                    _ => None,
+                };
+                if let Some(c) = here {
                     judged.add(judge(&dir)?);
                     done.push(k);
+                    commits.insert(c);
                 }
             }
+            let at = commits.into_iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ");
             if done.len() == SHARDS {
-                format!("full run: all {SHARDS} shards (round-robin), judged at commit `{commit}`")
+                format!(
+                    "full run: all {SHARDS} shards (round-robin), judged at commit {at} (one tree: \
+                     commits that differ only in {})",
+                    REPORTS.join(", ")
+                )
             } else {
                 let list: Vec<String> = done.iter().map(ToString::to_string).collect();
                 format!(
                     "PARTIAL run: shards {} of {SHARDS} (round-robin), about {}% of the mutants, judged at \
-                     commit `{commit}`; not the full run",
+                     commit {at}; not the full run",
                     list.join(", "),
                     done.len() * 100 / SHARDS
                 )
@@ -235,10 +249,52 @@ fn full(m: &Mutation<'_>, selection: &Selection) -> Result<(), String> {
     write_block(&ctx.root.join("MUTANTS.md"), &text)
 }
 
-/// The commit the shard in `dir` was judged at (its `commit` file, written
-/// when both stages finished), if it was.
-fn judged_at(dir: &Path) -> Option<String> {
-    std::fs::read_to_string(dir.join("commit")).ok().map(|c| c.trim().to_owned())
+/// The tree the shard in `dir` was judged at (its `commit` file, written
+/// when both stages finished: the [`tree_key`] and the commit), if it was.
+fn judged_at(dir: &Path) -> Option<(String, String)> {
+    let text = std::fs::read_to_string(dir.join("commit")).ok()?;
+    let (key, commit) = text.trim().split_once(' ')?;
+    Some((key.to_owned(), commit.to_owned()))
+}
+
+/// HEAD's short hash, marked `+changes` unless `clean` (see [`tree_key`]).
+fn head(root: &Path, clean: bool) -> String {
+    let head = generated::commit(root);
+    let head = head.trim_end_matches("+changes");
+    if clean { head.to_owned() } else { format!("{head}+changes") }
+}
+
+/// Reports the project's commands write and no test reads: committing a
+/// new figure to one of them does not change what a mutant is judged by.
+const REPORTS: &[&str] = &["MUTANTS.md", "BENCHMARKS.md", "fuzz/RESULTS.md"];
+
+/// What a mutant's verdict depends on: a hash of HEAD's tree without
+/// [`REPORTS`] (so shards judged before and after a report commit still
+/// form one run), or `None` when tracked files have uncommitted changes
+/// (a run on such a tree cannot be matched to any other).
+fn tree_key(root: &Path) -> Option<String> {
+    let root = root.display().to_string();
+    let changed = output("git", &["-C", &root, "status", "--porcelain", "--untracked-files=no"]);
+    // Porcelain lines are "XY path"; a run rewrites MUTANTS.md itself.
+    if changed.lines().any(|l| l.get(3..).is_none_or(|path| !REPORTS.contains(&path))) {
+        return None;
+    }
+    let listing = output("git", &["-C", &root, "ls-tree", "-r", "HEAD"]);
+    let kept: String = listing
+        .lines()
+        .filter(|l| l.split_once('\t').is_none_or(|(_, path)| !REPORTS.contains(&path)))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let mut child = std::process::Command::new("git")
+        .args(["hash-object", "--stdin"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .ok()?;
+    std::io::Write::write_all(&mut child.stdin.take()?, kept.as_bytes()).ok()?;
+    let out = child.wait_with_output().ok()?;
+    let hash = String::from_utf8(out.stdout).ok()?;
+    Some(hash.trim().get(..12)?.to_owned())
 }
 
 fn out_dir(ctx: &Ctx, name: &str) -> PathBuf {
@@ -262,7 +318,9 @@ fn ensure_tool(ctx: &Ctx) -> Result<(), String> {
 /// and, at the end, the commit judged are written beside its outcomes.
 fn two_stage(m: &Mutation<'_>, select: &[&str], dir: &Path, baseline: bool) -> Result<Judged, String> {
     let _ = std::fs::remove_file(dir.join("commit"));
-    let commit = generated::commit(&m.ctx.root);
+    let key = tree_key(&m.ctx.root);
+    let commit = head(&m.ctx.root, key.is_some());
+    let key = key.unwrap_or_else(|| "uncommitted".to_owned());
     let dir1 = dir.join("stage1");
     let started = Instant::now();
     run_mutants(m, select, false, &dir1, baseline)?;
@@ -292,7 +350,8 @@ fn two_stage(m: &Mutation<'_>, select: &[&str], dir: &Path, baseline: bool) -> R
         write_wall(&dir2, started)?;
     }
     let judged = judge(dir)?;
-    std::fs::write(dir.join("commit"), format!("{commit}\n")).map_err(|e| format!("{}: {e}", dir.display()))?;
+    std::fs::write(dir.join("commit"), format!("{key} {commit}\n"))
+        .map_err(|e| format!("{}: {e}", dir.display()))?;
     Ok(judged)
 }
 
@@ -562,6 +621,45 @@ fn write_block(path: &Path, block: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn stage(dir: &Path, outcomes: &[(&str, &str)]) {
+        let out = dir.join("mutants.out");
+        std::fs::create_dir_all(&out).unwrap();
+        for o in OUTCOMES {
+            let lines: String =
+                outcomes.iter().filter(|(_, k)| k == o).map(|(m, _)| format!("{m}\n")).collect();
+            std::fs::write(out.join(format!("{o}.txt")), lines).unwrap();
+        }
+        std::fs::write(out.join("outcomes.json"), r#"{"outcomes": []}"#).unwrap();
+        std::fs::write(dir.join("wall-secs"), "12.5\n").unwrap();
+    }
+
+    #[test]
+    fn a_shard_on_disk_is_judged_by_stage_1_then_stage_2() {
+        let dir = std::env::temp_dir().join(format!("xtask-mutants-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let (a, b, c, d) = (
+            "format/src/a.rs:1:1: replace f -> u8 with 0",
+            "verifier/src/b.rs:2:2: replace < with <=",
+            "codecs/src/c.rs:3:3: replace g with ()",
+            "format/src/d.rs:4:4: replace h -> bool with true",
+        );
+        stage(&dir.join("stage1"), &[(a, "caught"), (b, "missed"), (c, "unviable"), (d, "timeout")]);
+        // Stage 2 also lists a field deletion of a named file that stage 1 decided: ignored.
+        stage(&dir.join("stage2"), &[(b, "caught"), (d, "missed"), (a, "missed")]);
+        let j = judge(&dir).unwrap();
+        let f = &j.crates["format/"];
+        assert_eq!(f["caught"], vec![(a.to_owned(), 1)]);
+        assert_eq!(f["missed"], vec![(d.to_owned(), 2)]);
+        assert_eq!(j.crates["verifier/"]["caught"], vec![(b.to_owned(), 2)]);
+        assert_eq!(j.crates["codecs/"]["unviable"], vec![(c.to_owned(), 1)]);
+        assert_eq!(j.total(), 4);
+        assert!((j.wall[1] - 12.5).abs() < 1e-9);
+        // A stage 2 that lost a mutant is an error, not a silent gap.
+        stage(&dir.join("stage2"), &[(b, "caught")]);
+        assert!(judge(&dir).err().unwrap().contains(d));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn escaped_names_match_only_themselves_as_regex_source() {
