@@ -487,3 +487,29 @@ fn the_typed_encoder_refuses_what_the_decoder_refuses() {
     let mut small = [0u8; 20];
     assert_eq!(s.encode(&mut small).unwrap_err().code(), ErrorCode::BufferTooSmall);
 }
+
+#[test]
+fn common_cfg_queue_size_and_queue_enable_ranges() {
+    let f = fixture();
+    // dev and drv features, then one common-configuration part.
+    let with = |offset: u32, value: u16| {
+        let mut body = f.bytes[16..f.at("msix_config")].to_vec();
+        let at = 16 + body.len();
+        part(&mut body, 0x102, 0, sel_u32(offset), &value.to_le_bytes());
+        (record(0, 0, &body), u64::try_from(at + 16).unwrap())
+    };
+    // (offset in virtio_pci_common_cfg, values accepted, values refused)
+    let cases: [(u32, &[u16], &[u16]); 2] =
+        [(24, &[0, 1, 256, 32768], &[32769, u16::MAX]), (28, &[0, 1], &[2, 3, u16::MAX])];
+    for (offset, good, bad) in cases {
+        for &value in good {
+            let (b, _) = with(offset, value);
+            assert!(common::decode(NET, &b).is_ok(), "offset {offset} value {value}");
+        }
+        for &value in bad {
+            let (b, at) = with(offset, value);
+            let e = refuses(NET, &b, ErrorCode::VirtioQueueConfig, at);
+            assert_eq!(e.detail(), Detail::Found(u64::from(value)), "offset {offset}");
+        }
+    }
+}

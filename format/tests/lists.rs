@@ -107,3 +107,24 @@ fn ident_lists_are_equal_only_with_the_same_identifiers() {
     assert_ne!(list(&items), list(&items[..1]));
     assert_ne!(list(&items[..1]), list(&items[1..]), "same length, another identifier");
 }
+
+#[test]
+fn version_ranges_must_be_sorted_and_disjoint() {
+    let v = StateVersion::new;
+    let range = |a, b| VersionRange::new(a, b).unwrap();
+    // Starting just above the previous end is accepted; at or below it is not.
+    let ok = [range(v(1, 0), v(1, 2)), range(v(1, 3), v(2, 0))];
+    assert_eq!(VersionRanges::from_slice(&ok, 4).unwrap().len(), 2);
+    for second in [range(v(1, 2), v(3, 0)), range(v(1, 1), v(1, 1)), range(v(0, 5), v(0, 9))] {
+        let items = [range(v(1, 0), v(1, 2)), second];
+        let e = VersionRanges::from_slice(&items, 4).unwrap_err();
+        // The offset is the index of the range out of order.
+        assert_eq!((e.code(), e.offset()), (ErrorCode::ListNotSorted, 1), "{second:?}");
+        assert_eq!(e.detail(), Detail::Value { expected: 1, found: u64::from(second.min.major) });
+    }
+    // Only the pair out of order is named: the third of three here.
+    let items = [range(v(1, 0), v(1, 0)), range(v(2, 0), v(4, 0)), range(v(3, 0), v(5, 0))];
+    let e = VersionRanges::from_slice(&items, 4).unwrap_err();
+    assert_eq!((e.code(), e.offset()), (ErrorCode::ListNotSorted, 2));
+    assert_eq!(e.detail(), Detail::Value { expected: 4, found: 3 });
+}
