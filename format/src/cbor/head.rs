@@ -182,27 +182,29 @@ fn take<const N: usize>(rest: &[u8], offset: u64) -> Result<[u8; N]> {
 /// Only the writer calls this, with `major` 0–6; major type 7 items are
 /// written as fixed single bytes.
 pub(crate) fn encode_head(major: u8, n: u64, out: &mut [u8; MAX_HEAD_LEN]) -> usize {
-    let mt = major.wrapping_shl(5);
     // Each arm narrows `n` with try_from after the range test made it exact;
-    // the fallbacks are unreachable but keep the code free of `as`.
-    let (len, initial) = if n < 24 {
-        (1, mt | u8::try_from(n).unwrap_or(0))
+    // the fallbacks are unreachable but keep the code free of `as`. `info`
+    // is the additional information: the argument itself below 24, else
+    // 24–27 for 1, 2, 4 or 8 argument bytes.
+    let (len, info) = if n < 24 {
+        (1, u8::try_from(n).unwrap_or(0))
     } else if n <= 0xff {
         out[1] = u8::try_from(n).unwrap_or(0);
-        (2, mt | 24)
+        (2, 24)
     } else if n <= 0xffff {
         let b = u16::try_from(n).unwrap_or(0).to_be_bytes();
         out[1..3].copy_from_slice(&b);
-        (3, mt | 25)
+        (3, 25)
     } else if n <= 0xffff_ffff {
         let b = u32::try_from(n).unwrap_or(0).to_be_bytes();
         out[1..5].copy_from_slice(&b);
-        (5, mt | 26)
+        (5, 26)
     } else {
         out[1..9].copy_from_slice(&n.to_be_bytes());
-        (9, mt | 27)
+        (9, 27)
     };
-    out[0] = initial;
+    // Major type in bits 5–7, additional information (below 28) in bits 0–4.
+    out[0] = major.wrapping_shl(5) | info;
     len
 }
 

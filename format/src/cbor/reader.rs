@@ -7,6 +7,8 @@
 //! returns it again, so a caller that forgets one `?` cannot read past a
 //! failure), and [`Reader::finish`] refuses trailing bytes.
 
+use core::cmp::Ordering;
+
 use super::head::{Head, parse_head};
 use super::skip::skip_item;
 use crate::error::{Detail, Error, ErrorCode, Result};
@@ -496,14 +498,14 @@ impl MapKeys {
     pub fn next(&mut self, r: &mut Reader<'_>) -> Result<u64> {
         let at = r.offset();
         let key = r.read_uint(u64::MAX)?;
-        match self.last {
-            Some(prev) if key == prev => {
+        match self.last.map(|prev| key.cmp(&prev)) {
+            Some(Ordering::Equal) => {
                 r.fail(Error::new(ErrorCode::DuplicateMapKey, at).with_detail(Detail::Key(key)))
             }
-            Some(prev) if key < prev => {
+            Some(Ordering::Less) => {
                 r.fail(Error::new(ErrorCode::MapKeysUnsorted, at).with_detail(Detail::Key(key)))
             }
-            _ => {
+            None | Some(Ordering::Greater) => {
                 self.last = Some(key);
                 Ok(key)
             }

@@ -13,6 +13,8 @@
 //! however the item is split (a streaming verifier fed one byte at a time
 //! must not re-scan what it has gathered on every call).
 
+use core::cmp::Ordering;
+
 use super::head::{Head, parse_head};
 use super::reader::{MAX_DEPTH, len_u64};
 use crate::error::{Detail, Error, ErrorCode, Result};
@@ -253,11 +255,15 @@ impl ItemScan {
                             self.examined =
                                 self.examined.saturating_add(prev_bytes.len().min(key_bytes.len()));
                         }
-                        if key_bytes == prev_bytes {
-                            return Err(Error::new(ErrorCode::DuplicateMapKey, at(key.0)));
-                        }
-                        if key_bytes < prev_bytes {
-                            return Err(Error::new(ErrorCode::MapKeysUnsorted, at(key.0)));
+                        // Deterministic encoding orders keys by their bytes.
+                        match key_bytes.cmp(prev_bytes) {
+                            Ordering::Equal => {
+                                return Err(Error::new(ErrorCode::DuplicateMapKey, at(key.0)));
+                            }
+                            Ordering::Less => {
+                                return Err(Error::new(ErrorCode::MapKeysUnsorted, at(key.0)));
+                            }
+                            Ordering::Greater => {}
                         }
                     }
                     top.prev_key = Some(key);

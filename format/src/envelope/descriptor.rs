@@ -8,7 +8,7 @@ use super::lists::{IdentList, VersionRanges};
 use super::version::VersionRange;
 use super::{
     FORMAT_VERSION, MAX_CODECS, MAX_FEATURES, MAX_VERSION_RANGES, descriptor_key as key, first_missing,
-    key_bit,
+    key_bit, key_set,
 };
 use crate::cbor::{Encoder, MapKeys, Reader, Sink};
 use crate::error::{Detail, Error, ErrorCode, Result};
@@ -203,14 +203,16 @@ impl<'a> Descriptor<'a> {
     }
 }
 /// The descriptor's REQUIRED keys, as a set of [`key_bit`]s.
-const REQUIRED_KEYS: u64 = (1 << key::FORMAT_VERSION)
-    | (1 << key::VENDOR)
-    | (1 << key::DEVICE_API)
-    | (1 << key::DEVICE_TYPE)
-    | (1 << key::VERSIONS)
-    | (1 << key::FEATURES)
-    | (1 << key::CODECS)
-    | (1 << key::ROLE);
+const REQUIRED_KEYS: u64 = key_set(&[
+    key::FORMAT_VERSION,
+    key::VENDOR,
+    key::DEVICE_API,
+    key::DEVICE_TYPE,
+    key::VERSIONS,
+    key::FEATURES,
+    key::CODECS,
+    key::ROLE,
+]);
 
 /// The field a descriptor key names, for errors.
 const fn field_name(k: u64) -> &'static str {

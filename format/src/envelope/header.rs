@@ -6,7 +6,7 @@ use super::lists::IdentList;
 use super::version::StateVersion;
 use super::{
     FORMAT_VERSION, KEY_ID_LEN, MAX_FEATURES, MAX_NONCE_LEN, MIN_NONCE_LEN, RecordType, first_missing,
-    header_key as key, key_bit,
+    header_key as key, key_bit, key_set,
 };
 use crate::cbor::{Encoder, MapKeys, Reader, Sink, len_u64};
 use crate::error::{Detail, Error, ErrorCode, Result};
@@ -262,15 +262,17 @@ impl<'a> Header<'a> {
 }
 
 /// The header's REQUIRED keys, as a set of [`key_bit`]s.
-const REQUIRED_KEYS: u64 = (1 << key::FORMAT_VERSION)
-    | (1 << key::VENDOR)
-    | (1 << key::DEVICE_API)
-    | (1 << key::DEVICE_TYPE)
-    | (1 << key::STATE_VERSION)
-    | (1 << key::FEATURES)
-    | (1 << key::CODEC)
-    | (1 << key::SECURITY_VERSION)
-    | (1 << key::KEY_ID);
+const REQUIRED_KEYS: u64 = key_set(&[
+    key::FORMAT_VERSION,
+    key::VENDOR,
+    key::DEVICE_API,
+    key::DEVICE_TYPE,
+    key::STATE_VERSION,
+    key::FEATURES,
+    key::CODEC,
+    key::SECURITY_VERSION,
+    key::KEY_ID,
+]);
 
 /// The field a header key names, for errors.
 const fn field_name(k: u64) -> &'static str {

@@ -56,6 +56,25 @@ pub(crate) fn key_bit(key: u64) -> u64 {
     u32::try_from(key).ok().and_then(|k| 1u64.checked_shl(k)).unwrap_or(0)
 }
 
+/// The set of `keys` as [`key_bit`]s: a table of REQUIRED keys, evaluated
+/// in a `const`. A key of 64 or more overflows the shift and a key listed
+/// twice trips the assertion, and either fails the build. The bits are
+/// added, not ORed: they are distinct (asserted just before), so the sum
+/// is the union, and no change of the operator can leave the table as it
+/// was (`|` and `^` agree on distinct bits, which left such mutants alive:
+/// MUTANTS.md).
+#[expect(clippy::arithmetic_side_effects, reason = "const-evaluated: an overflow fails the build")]
+pub(crate) const fn key_set(mut keys: &[u64]) -> u64 {
+    let mut set = 0u64;
+    while let [key, rest @ ..] = keys {
+        let bit = 1u64 << *key;
+        assert!(set & bit == 0, "a key listed twice");
+        set += bit;
+        keys = rest;
+    }
+    set
+}
+
 /// The lowest key of `required` below `below` that is not in `seen` (both
 /// bit sets of [`key_bit`]). Keys arrive in increasing order, so a REQUIRED
 /// key is missing as soon as a greater key is read, or when its map ends

@@ -8,7 +8,7 @@
 
 use super::digest::{DIGEST_LEN, Digest};
 use super::header::{KeyId, read_key_id};
-use super::{KEY_ID_LEN, RecordType, first_missing, key_bit};
+use super::{KEY_ID_LEN, RecordType, first_missing, key_bit, key_set};
 use crate::bytes::concat;
 use crate::cbor::{MapKeys, Reader, len_u64};
 use crate::error::{Detail, Error, ErrorCode, Result};
@@ -31,7 +31,7 @@ const LABEL_ALG: u64 = 1;
 const LABEL_CONTENT_TYPE: u64 = 3;
 const LABEL_KID: u64 = 4;
 /// All three are required in the protected header.
-const REQUIRED_LABELS: u64 = (1 << LABEL_ALG) | (1 << LABEL_CONTENT_TYPE) | (1 << LABEL_KID);
+const REQUIRED_LABELS: u64 = key_set(&[LABEL_ALG, LABEL_CONTENT_TYPE, LABEL_KID]);
 
 /// Encoded length of the protected header map
 /// `{1: -19, 3: CONTENT_TYPE, 4: h'<32-byte key id>'}`.
