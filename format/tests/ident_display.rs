@@ -1,8 +1,9 @@
-//! Identifiers and subjects print as their text (the CLI and error
-//! messages print them with `{}`), not as nothing.
+//! Identifiers, subjects and state versions print as their text (the CLI
+//! and error messages print them with `{}`), not as nothing.
 
 #![allow(clippy::unwrap_used)]
 
+use migseal_format::envelope::{StateVersion, VersionRange};
 use migseal_format::{Ident, Subject};
 
 #[test]
@@ -15,4 +16,14 @@ fn an_ident_displays_as_its_text() {
 fn a_subject_displays_as_its_text() {
     let subject = Subject::new("9f2c1e7a-vm/01").unwrap();
     assert_eq!(subject.to_string(), "9f2c1e7a-vm/01");
+}
+
+#[test]
+fn state_versions_and_ranges_display_as_major_dot_minor() {
+    let v = StateVersion::new(2, 17);
+    assert_eq!(v.to_string(), "2.17");
+    let one = VersionRange::new(v, v).unwrap();
+    assert_eq!(one.to_string(), "2.17");
+    let span = VersionRange::new(StateVersion::new(1, 0), v).unwrap();
+    assert_eq!(span.to_string(), "1.0..=2.17");
 }
