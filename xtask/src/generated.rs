@@ -6,14 +6,21 @@ use std::path::Path;
 
 use crate::output;
 
+/// The reports the project's commands write into (generated blocks) and
+/// no build or test reads.
+pub const REPORTS: &[&str] = &["MUTANTS.md", "BENCHMARKS.md", "fuzz/RESULTS.md"];
+
 /// HEAD's short hash in the repository at `root`, marked `+changes` when
-/// tracked files differ from it: the commit a generated figure belongs to.
+/// tracked files other than [`REPORTS`] differ from it: the commit a
+/// generated figure belongs to. (A run that writes its row into a report
+/// leaves that report changed; the next run is still of HEAD's code.)
 #[must_use]
 pub fn commit(root: &Path) -> String {
     let root = root.display().to_string();
     let head = output("git", &["-C", &root, "rev-parse", "--short=12", "HEAD"]).trim().to_owned();
-    let dirty =
-        !output("git", &["-C", &root, "status", "--porcelain", "--untracked-files=no"]).trim().is_empty();
+    let changed = output("git", &["-C", &root, "status", "--porcelain", "--untracked-files=no"]);
+    // Porcelain v1 lines are "XY path".
+    let dirty = changed.lines().any(|l| l.get(3..).is_none_or(|path| !REPORTS.contains(&path)));
     if dirty { format!("{head}+changes") } else { head }
 }
 

@@ -94,7 +94,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use crate::{Ctx, generated, output, run, status};
+use crate::generated::{self, REPORTS};
+use crate::{Ctx, output, run, status};
 
 /// The cargo-mutants release used; bump deliberately (output formats and
 /// mutation operators change between releases).
@@ -280,9 +281,6 @@ fn head(root: &Path, clean: bool) -> String {
     if clean { head.to_owned() } else { format!("{head}+changes") }
 }
 
-/// Reports the project's commands write and no test reads: committing a
-/// new figure to one of them does not change what a mutant is judged by.
-const REPORTS: &[&str] = &["MUTANTS.md", "BENCHMARKS.md", "fuzz/RESULTS.md"];
 /// The project's task runner: its unit tests are in the workspace's, but
 /// it depends on none of the mutated crates (Cargo.toml: serde_json only),
 /// so no mutant can change them. Left out of the tree key, so a fix to a
