@@ -513,3 +513,37 @@ fn common_cfg_queue_size_and_queue_enable_ranges() {
         }
     }
 }
+
+#[test]
+fn an_unknown_optional_part_with_a_known_type_is_refused_by_the_encoder() {
+    let mut out = vec![0u8; 200];
+    // Types the spec assigns (common parts 0x100–0x105, device-specific
+    // 0x200–0x5ff) are not "unknown": the encoder refuses to write them as
+    // opaque optional parts, naming the type; types above are written.
+    for part_type in [0x100u16, 0x103, 0x105, 0x200, 0x3ff, 0x5ff] {
+        let parts = [Part::UnknownOptional { part_type, selector: [0; 8], value: &[1, 2] }];
+        let e = encode_records(&[RecordSpec::DeviceData(&parts)], &mut out).unwrap_err();
+        assert_eq!((e.code(), e.offset()), (ErrorCode::VirtioUnknownPart, 16), "{part_type:#x}");
+        assert_eq!(e.detail(), Detail::Found(u64::from(part_type)));
+    }
+    for part_type in [0x600u16, 0xffff] {
+        let parts = [Part::UnknownOptional { part_type, selector: [0; 8], value: &[1, 2] }];
+        assert!(encode_records(&[RecordSpec::DeviceData(&parts)], &mut out).is_ok(), "{part_type:#x}");
+    }
+}
+
+#[test]
+fn a_records_part_list_is_as_long_as_its_parts() {
+    let f = fixture();
+    let s = DevPartsStream::parse(&f.bytes).unwrap();
+    let lists: Vec<usize> = s
+        .records()
+        .map(|r| match r {
+            Record::DeviceData(list) => list.len(),
+            Record::Optional { .. } => panic!("the fixture has one device-data record"),
+        })
+        .collect();
+    // The record header is 16 bytes; every byte after it is a part.
+    assert_eq!(lists, [f.bytes.len() - 16]);
+    assert!(!s.is_empty());
+}
