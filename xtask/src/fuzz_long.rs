@@ -152,7 +152,7 @@ fn section(all: &[String], rows: &BTreeMap<String, String>) -> String {
     let mut s = format!(
         "{BEGIN}\n\n## Long runs of the CI build (generated)\n\n\
          `cargo xtask fuzz long MINUTES [TARGET...]`: the CI build (OSS-Fuzz `RUSTFLAGS`, `-O \
-         --debug-assertions`, AddressSanitizer, leak detection on), two targets at a time on this \
+         --debug-assertions`, AddressSanitizer, leak detection on), at most two targets at a time (one per core) on this \
          machine, each from its corpus with `migseal.dict` and its `.options`. `sanitizer report` is \
          the first AddressSanitizer, LeakSanitizer, libFuzzer, timeout or panic line of the log; \
          \"none\" means the run ended clean. Each row is its target's latest run.\n\n\
