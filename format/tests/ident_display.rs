@@ -27,3 +27,16 @@ fn state_versions_and_ranges_display_as_major_dot_minor() {
     let span = VersionRange::new(StateVersion::new(1, 0), v).unwrap();
     assert_eq!(span.to_string(), "1.0..=2.17");
 }
+
+#[test]
+fn copied_idents_and_subjects_debug_as_the_originals() {
+    use migseal_format::{IdentBuf, SubjectBuf};
+    let ident = Ident::new("vendor.example-1").unwrap();
+    let subject = Subject::new("9f2c1e7a-vm/01").unwrap();
+    // Debug of a copy is Debug of what it holds, so a trust store or a
+    // policy prints the identifiers in it, not an empty or raw struct.
+    assert_eq!(format!("{:?}", IdentBuf::copy(ident)), format!("{ident:?}"));
+    assert!(format!("{:?}", IdentBuf::copy(ident)).contains("vendor.example-1"));
+    assert_eq!(format!("{:?}", SubjectBuf::copy(subject)), format!("{subject:?}"));
+    assert!(format!("{:?}", SubjectBuf::copy(subject)).contains("9f2c1e7a-vm/01"));
+}
