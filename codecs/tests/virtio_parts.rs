@@ -546,4 +546,72 @@ fn a_records_part_list_is_as_long_as_its_parts() {
     // The record header is 16 bytes; every byte after it is a part.
     assert_eq!(lists, [f.bytes.len() - 16]);
     assert!(!s.is_empty());
+    for r in s.records() {
+        if let Record::DeviceData(list) = r {
+            assert!(!list.is_empty());
+        }
+    }
+}
+
+#[test]
+fn every_single_part_is_refused_twice_in_a_row() {
+    // DEV_FEATURES, DRV_FEATURES and DEVICE_STATUS may each appear once;
+    // the second copy is refused at its header, naming its type.
+    let f = fixture();
+    for (name, next, part_type) in [
+        ("dev_features", "drv_features", 0x100u64),
+        ("drv_features", "msix_config", 0x101),
+        ("status", "vq0", 0x103),
+    ] {
+        let (start, end) = (f.at(name) - 16 + 16, f.at(next) - 16 + 16);
+        let mut body = f.bytes[16..end].to_vec();
+        let again = 16 + body.len();
+        body.extend_from_slice(&f.bytes[start..end]);
+        body.extend_from_slice(&f.bytes[end..]);
+        let e =
+            refuses(NET, &record(0, 0, &body), ErrorCode::VirtioDuplicatePart, u64::try_from(again).unwrap());
+        assert_eq!(e.detail(), Detail::Found(part_type), "{name}");
+    }
+}
+
+#[test]
+fn a_common_cfg_value_wider_than_its_field_is_refused_by_the_encoder() {
+    let mut out = vec![0u8; 200];
+    // (field, its largest value): 1-, 2- and 4-byte fields.
+    let cases = [
+        (CommonCfgField::ConfigGeneration, u64::from(u8::MAX)),
+        (CommonCfgField::NumQueues, u64::from(u16::MAX)),
+        (CommonCfgField::DeviceFeatureSelect, u64::from(u32::MAX)),
+    ];
+    // The parts every common-configuration part needs before it.
+    let (dev, drv) = (words(&DEV_WORDS), words(&DRV_WORDS));
+    let with = |field, value| {
+        [
+            Part::DevFeatures(Features::from_le_bytes(&dev).unwrap()),
+            Part::DrvFeatures(Features::from_le_bytes(&drv).unwrap()),
+            Part::PciCommonCfg { field, value },
+        ]
+    };
+    for (field, max) in cases {
+        assert_eq!(field.max_value(), max, "{field:?}");
+        let fits = with(field, max);
+        let n = encode_records(&[RecordSpec::DeviceData(&fits)], &mut out)
+            .unwrap_or_else(|e| panic!("{field:?}: {e}"));
+        assert!(common::decode(NET, &out[..n]).is_ok(), "{field:?}");
+        let wide = with(field, max + 1);
+        let e = encode_records(&[RecordSpec::DeviceData(&wide)], &mut out).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::VirtioPartLength, "{field:?}");
+        assert_eq!(e.detail(), Detail::Limit { limit: max, found: max + 1 });
+    }
+}
+
+#[test]
+fn a_queue_of_the_largest_size_is_accepted() {
+    let f = fixture();
+    // vq0's queue_size (le16 at the value's start) set to 32768, the
+    // largest the spec allows; one more is refused (the test above).
+    let b = f.edited(|b, f| b[f.at("vq0") + 16..f.at("vq0") + 18].copy_from_slice(&32768u16.to_le_bytes()));
+    assert!(common::decode(NET, &b).is_ok());
+    let b = f.edited(|b, f| b[f.at("vq0") + 16..f.at("vq0") + 18].copy_from_slice(&32769u16.to_le_bytes()));
+    refuses(NET, &b, ErrorCode::VirtioQueueConfig, u64::try_from(f.at("vq0") + 16).unwrap());
 }
