@@ -615,3 +615,13 @@ fn a_queue_of_the_largest_size_is_accepted() {
     let b = f.edited(|b, f| b[f.at("vq0") + 16..f.at("vq0") + 18].copy_from_slice(&32769u16.to_le_bytes()));
     refuses(NET, &b, ErrorCode::VirtioQueueConfig, u64::try_from(f.at("vq0") + 16).unwrap());
 }
+
+#[test]
+fn a_record_size_of_exactly_the_limit_passes_the_size_check() {
+    // 0xffff_ffff bytes is the driver's limit itself, so the size is not
+    // refused; the record then runs past the end of the stream.
+    let b = fixture().edited(|b, _| b[..8].copy_from_slice(&0xffff_ffffu64.to_le_bytes()));
+    let e = common::decode(NET, &b).unwrap_err();
+    assert_ne!(e.code(), ErrorCode::VirtioRecordSize, "{e}");
+    assert_eq!(e.code(), ErrorCode::Truncated, "{e}");
+}
