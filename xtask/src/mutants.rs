@@ -329,14 +329,7 @@ fn recheck(m: &Mutation<'_>, from: Option<PathBuf>) -> Result<(), String> {
         .collect();
     let head = head(&ctx.root, tree_key(&ctx.root).is_some());
     if !missed.is_empty() {
-        let mut select: Vec<String> = Vec::new();
-        let files: BTreeSet<&str> = missed.iter().filter_map(|n| n.split(':').next()).collect();
-        for file in files {
-            select.extend(["--file".to_owned(), file.to_owned()]);
-        }
-        for name in &missed {
-            select.extend(["--re".to_owned(), format!("^{}$", regex_escape(name))]);
-        }
+        let select = exactly(&missed);
         let select: Vec<&str> = select.iter().map(String::as_str).collect();
         let again = two_stage(m, &select, &out_dir(ctx, "recheck"), true)?;
         for outcomes in again.crates.into_values() {
@@ -449,21 +442,7 @@ fn two_stage(m: &Mutation<'_>, select: &[&str], dir: &Path, baseline: bool) -> R
     let dir2 = dir.join("stage2");
     let _ = std::fs::remove_dir_all(&dir2);
     if !again.is_empty() {
-        let mut select2: Vec<String> = Vec::new();
-        // cargo-mutants 27.1.0 applies `--re` to every mutant except the
-        // "delete field ... from struct expression" ones, which only `--file`
-        // filters; so name the files too, or stage 2 would judge every such
-        // mutant of the three crates by the workspace's tests (minutes each).
-        // Those of the named files that stage 1 decided still run, and are
-        // ignored by `judge`.
-        let files: BTreeSet<&str> = again.iter().filter_map(|m| m.split(':').next()).collect();
-        for file in files {
-            select2.extend(["--file".to_owned(), file.to_owned()]);
-        }
-        for mutant in &again {
-            select2.push("--re".into());
-            select2.push(format!("^{}$", regex_escape(mutant)));
-        }
+        let select2 = exactly(&again);
         let select2: Vec<&str> = select2.iter().map(String::as_str).collect();
         let started = Instant::now();
         run_mutants(m, &select2, true, &dir2, baseline)?;
@@ -473,6 +452,25 @@ fn two_stage(m: &Mutation<'_>, select: &[&str], dir: &Path, baseline: bool) -> R
     std::fs::write(dir.join("commit"), format!("{key} {commit}\n"))
         .map_err(|e| format!("{}: {e}", dir.display()))?;
     Ok(judged)
+}
+
+/// cargo-mutants filter arguments selecting exactly the mutants `names`
+/// (and no other but the ones below). cargo-mutants 27.1.0 applies `--re`
+/// to every mutant except the "delete field ... from struct expression"
+/// ones, which only `--file` filters; so the files are named too, or every
+/// such mutant of the three crates would be judged as well (minutes each
+/// by the workspace's tests). Those of the named files still run, and
+/// `judge` and `recheck` ignore them.
+fn exactly(names: &BTreeSet<String>) -> Vec<String> {
+    let mut select = Vec::new();
+    let files: BTreeSet<&str> = names.iter().filter_map(|n| n.split(':').next()).collect();
+    for file in files {
+        select.extend(["--file".to_owned(), file.to_owned()]);
+    }
+    for name in names {
+        select.extend(["--re".to_owned(), format!("^{}$", regex_escape(name))]);
+    }
+    select
 }
 
 /// Stage 1's missed mutants: the ones stage 2 decides (see the module doc
